@@ -1,0 +1,140 @@
+"""One assistant reply in flight: owned by the server, watched by any number of pages, saved as it grows."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from contextlib import aclosing
+from itertools import count
+
+from app.chat.retry import retry_delay
+from app.providers.base import ChatRequest, Finish, ProviderError, StreamEvent, TextDelta, Usage
+from app.providers.catalog import ModelOption
+from app.settings import Settings
+from app.storage.models import Status
+from app.storage.repository import ChatRepository
+
+log = logging.getLogger(__name__)
+
+Listener = Callable[["Generation"], None]
+
+
+class Generation:
+    def __init__(self, conversation_id: str, message_id: int, model: ModelOption) -> None:
+        self.conversation_id = conversation_id
+        self.message_id = message_id
+        self.model = model
+        self.text = ""
+        self.status = Status.STREAMING
+        self.error: str | None = None
+        self.notice: str | None = None  # e.g. a retry in progress: shown, not stored
+        self.finish_reason: str | None = None
+        self.input_tokens: int | None = None
+        self.output_tokens: int | None = None
+        self.stop_requested = False
+        self.task: asyncio.Task | None = None
+        self._listeners: list[Listener] = []
+
+    @property
+    def is_running(self) -> bool:
+        return self.status == Status.STREAMING
+
+    def subscribe(self, listener: Listener) -> Callable[[], None]:
+        """Call `listener(generation)` on every change until the returned function is called."""
+        self._listeners.append(listener)
+        return lambda: self._listeners.remove(listener) if listener in self._listeners else None
+
+    def stop(self) -> None:
+        if self.task is not None and not self.task.done():
+            self.stop_requested = True
+            self.task.cancel()
+
+    async def wait(self) -> None:
+        if self.task is not None:
+            await asyncio.shield(self.task)
+
+    def notify(self) -> None:
+        for listener in list(self._listeners):
+            try:
+                listener(self)
+            except Exception:  # one broken page must not end the reply for everyone else
+                log.exception("A listener of conversation %s failed", self.conversation_id)
+
+    def apply(self, event: StreamEvent) -> None:
+        if isinstance(event, TextDelta):
+            self.text += event.text
+            self.notice = None
+        elif isinstance(event, Usage):
+            self.input_tokens = event.input_tokens if event.input_tokens is not None else self.input_tokens
+            self.output_tokens = event.output_tokens if event.output_tokens is not None else self.output_tokens
+        elif isinstance(event, Finish):
+            self.finish_reason = event.reason
+        self.notify()
+
+    def saved_fields(self) -> dict[str, object]:
+        return {
+            "content": self.text,
+            "status": self.status,
+            "error": self.error,
+            "finish_reason": self.finish_reason,
+            "input_tokens": self.input_tokens,
+            "output_tokens": self.output_tokens,
+        }
+
+
+class GenerationRunner:
+    """Streams a reply into a Generation with retries before the first token, saving at least once per interval."""
+
+    def __init__(self, repository: ChatRepository, settings: Settings) -> None:
+        self.repository = repository
+        self.settings = settings
+
+    async def run(self, generation: Generation, request: ChatRequest) -> None:
+        saver = asyncio.create_task(self._save_periodically(generation))
+        try:
+            await self._stream_with_retries(generation, request)
+            generation.status = Status.COMPLETE
+        except asyncio.CancelledError:
+            # Only Stop cancels on purpose; anything else (a shutdown) cut the reply off.
+            generation.status = Status.STOPPED if generation.stop_requested else Status.INTERRUPTED
+        except ProviderError as error:
+            generation.status, generation.error = Status.ERROR, error.message
+        except Exception as error:
+            log.exception("Reply in conversation %s failed", generation.conversation_id)
+            generation.status, generation.error = Status.ERROR, f"Unexpected error: {error}"
+        finally:
+            saver.cancel()
+            generation.notice = None
+            self.repository.save_reply(generation.message_id, **generation.saved_fields())
+            generation.notify()
+
+    async def _stream_with_retries(self, generation: Generation, request: ChatRequest) -> None:
+        settings = self.settings
+        for attempt in count(1):
+            try:
+                async with aclosing(generation.model.provider.stream(request)) as events:
+                    async for event in events:
+                        generation.apply(event)
+                return
+            except ProviderError as error:
+                # After the first token a retry would silently rewrite what the person already read.
+                if generation.text or not error.transient or attempt > settings.retry_attempts:
+                    raise
+                delay = retry_delay(attempt, error.retry_after, settings.retry_base_delay, settings.retry_max_delay)
+                if delay is None:
+                    raise
+                log.info("Retrying %s in %.1f s after: %s", generation.model.key, delay, error.message)
+                generation.notice = f"{error.message} Retrying in {delay:.0f} s…"
+                generation.notify()
+                await asyncio.sleep(delay)
+
+    async def _save_periodically(self, generation: Generation) -> None:
+        saved_length = 0
+        with contextlib.suppress(asyncio.CancelledError):
+            while True:
+                await asyncio.sleep(self.settings.save_interval)
+                if len(generation.text) != saved_length:
+                    saved_length = len(generation.text)
+                    self.repository.save_reply(generation.message_id, content=generation.text)

@@ -1,0 +1,122 @@
+"""The chat service owns conversations and the registry of replies in flight; pages only ask it and listen."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+
+from app.chat.generation import Generation, GenerationRunner
+from app.providers.base import ChatRequest, ChatTurn
+from app.providers.catalog import ModelCatalog, ModelOption
+from app.settings import Settings
+from app.storage.models import Conversation, Message, Role, Status
+from app.storage.repository import ChatRepository
+
+CONTEXT_STATUSES = {Status.COMPLETE, Status.STOPPED}
+
+
+class InputRefused(ValueError):
+    """A request the person can fix: the message says how."""
+
+
+class ChatService:
+    def __init__(self, repository: ChatRepository, catalog: ModelCatalog, settings: Settings) -> None:
+        self.repository = repository
+        self.catalog = catalog
+        self.settings = settings
+        self.runner = GenerationRunner(repository, settings)
+        self._generations: dict[str, Generation] = {}
+
+    # -- reading
+
+    def conversations(self) -> Sequence[Conversation]:
+        return self.repository.list_conversations()
+
+    def conversation(self, conversation_id: str) -> Conversation | None:
+        return self.repository.get_conversation(conversation_id)
+
+    def messages(self, conversation_id: str) -> Sequence[Message]:
+        return self.repository.messages(conversation_id)
+
+    def active(self, conversation_id: str) -> Generation | None:
+        """The reply being written in this conversation, if any: a reloaded page picks it up from here."""
+        return self._generations.get(conversation_id)
+
+    # -- acting
+
+    def send(self, conversation_id: str | None, text: str, model_key: str) -> Generation:
+        """Store the person's message and start the reply. Creates the conversation on its first message."""
+        if not text.strip():
+            raise InputRefused("Type a message first.")
+        if len(text) > self.settings.max_message_chars:
+            raise InputRefused(
+                f"That message has {len(text):,} characters; the limit is {self.settings.max_message_chars:,}. "
+                "Nothing was sent, and your text is still in the box."
+            )
+        model = self._model(model_key)
+        if conversation_id is None:
+            conversation_id = self.repository.create_conversation(model.key).id
+        else:
+            self._require_idle(conversation_id)
+        self.repository.add_message(conversation_id, Role.USER, text, Status.COMPLETE, model.key)
+        return self._start_reply(conversation_id, model)
+
+    def retry(self, conversation_id: str, model_key: str) -> Generation:
+        """Ask again for the reply to the last message; the failed attempt stays in the history."""
+        self._require_idle(conversation_id)
+        history = self.messages(conversation_id)
+        if not any(message.role == Role.USER for message in history):
+            raise InputRefused("There is nothing to retry yet.")
+        return self._start_reply(conversation_id, self._model(model_key))
+
+    def stop(self, conversation_id: str) -> None:
+        if generation := self._generations.get(conversation_id):
+            generation.stop()
+
+    async def shutdown(self) -> None:
+        """Cut every reply off (saved as interrupted) and wait for the final saves."""
+        generations = list(self._generations.values())
+        for generation in generations:
+            if generation.task is not None:
+                generation.task.cancel()
+        await asyncio.gather(*(g.task for g in generations if g.task is not None), return_exceptions=True)
+
+    # -- inside
+
+    def _model(self, model_key: str) -> ModelOption:
+        model = self.catalog.find(model_key)
+        if model is None:
+            raise InputRefused(f"The model {model_key!r} is not available. Pick another one.")
+        return model
+
+    def _require_idle(self, conversation_id: str) -> None:
+        if self.repository.get_conversation(conversation_id) is None:
+            raise InputRefused("That conversation does not exist.")
+        if conversation_id in self._generations:
+            raise InputRefused("A reply is still being written here. Wait for it or press Stop.")
+
+    def _start_reply(self, conversation_id: str, model: ModelOption) -> Generation:
+        # The reply's row exists before the provider is called, so a crash at any point leaves a trace.
+        request = self._request_for(conversation_id, model)
+        reply = self.repository.add_message(conversation_id, Role.ASSISTANT, "", Status.STREAMING, model.key)
+        assert reply.id is not None
+        generation = Generation(conversation_id, reply.id, model)
+        self._generations[conversation_id] = generation
+        generation.task = asyncio.get_running_loop().create_task(
+            self._run(generation, request), name=f"reply-{conversation_id}"
+        )
+        return generation
+
+    async def _run(self, generation: Generation, request: ChatRequest) -> None:
+        try:
+            await self.runner.run(generation, request)
+        finally:
+            self._generations.pop(generation.conversation_id, None)
+
+    def _request_for(self, conversation_id: str, model: ModelOption) -> ChatRequest:
+        turns = [
+            ChatTurn(message.role.value, message.content)
+            for message in self.messages(conversation_id)
+            if message.role == Role.USER or (message.status in CONTEXT_STATUSES and message.content)
+        ]
+        return ChatRequest(model=model.model_id, turns=turns, max_output_tokens=self.settings.max_output_tokens)

@@ -1,0 +1,177 @@
+"""The one interface every provider adapter implements, and the events and errors it speaks in."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass, field
+from email.utils import parsedate_to_datetime
+from enum import StrEnum
+from typing import Protocol
+
+from app.storage.models import utc_now
+
+
+@dataclass(frozen=True)
+class TextDelta:
+    text: str
+
+
+@dataclass(frozen=True)
+class Usage:
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+
+
+@dataclass(frozen=True)
+class Finish:
+    reason: str
+
+
+StreamEvent = TextDelta | Usage | Finish
+
+
+@dataclass(frozen=True)
+class ChatTurn:
+    role: str  # "user" or "assistant"
+    content: str
+
+
+@dataclass(frozen=True)
+class ChatRequest:
+    model: str
+    turns: list[ChatTurn]
+    max_output_tokens: int
+    system: str | None = None
+    temperature: float | None = None
+
+
+class ErrorKind(StrEnum):
+    RATE_LIMIT = "RATE_LIMIT"
+    OVERLOADED = "OVERLOADED"
+    AUTH = "AUTH"
+    BAD_REQUEST = "BAD_REQUEST"
+    NOT_FOUND = "NOT_FOUND"
+    TIMEOUT = "TIMEOUT"
+    CONNECTION = "CONNECTION"
+    UPSTREAM = "UPSTREAM"
+
+
+TRANSIENT_KINDS = {
+    ErrorKind.RATE_LIMIT,
+    ErrorKind.OVERLOADED,
+    ErrorKind.TIMEOUT,
+    ErrorKind.CONNECTION,
+    ErrorKind.UPSTREAM,
+}
+
+HEADLINES = {
+    ErrorKind.RATE_LIMIT: "rate limit exceeded",
+    ErrorKind.OVERLOADED: "the service is overloaded",
+    ErrorKind.AUTH: "the API key was refused",
+    ErrorKind.BAD_REQUEST: "the request was rejected",
+    ErrorKind.NOT_FOUND: "model or endpoint not found",
+    ErrorKind.TIMEOUT: "the request timed out",
+    ErrorKind.CONNECTION: "the connection failed",
+    ErrorKind.UPSTREAM: "the provider reported an error",
+}
+
+
+@dataclass(eq=False)
+class ProviderError(Exception):
+    """Any failure of a provider, in words a person can act on."""
+
+    kind: ErrorKind
+    provider: str
+    detail: str = ""
+    status_code: int | None = None
+    retry_after: float | None = None
+    transient: bool = field(default=False)
+
+    def __post_init__(self) -> None:
+        super().__init__(self.message)
+
+    @property
+    def message(self) -> str:
+        headline = f"{self.provider}: {HEADLINES[self.kind]}"
+        if self.status_code and self.status_code != 200:
+            headline += f" (HTTP {self.status_code})"
+        return f"{headline}. {self.detail}" if self.detail else headline + "."
+
+
+class Provider(Protocol):
+    """A model provider: lists its chat models and streams one reply as app events."""
+
+    id: str
+    label: str
+    fallback_models: tuple[str, ...]
+
+    async def list_models(self) -> list[str]: ...
+
+    def stream(self, request: ChatRequest) -> AsyncIterator[StreamEvent]: ...
+
+
+def retry_after_seconds(headers: Mapping[str, str] | None) -> float | None:
+    """Read `retry-after-ms` or `retry-after` (seconds or an HTTP date), as the SDKs' own retry logic does."""
+    if not headers:
+        return None
+    if (millis := headers.get("retry-after-ms")) is not None:
+        try:
+            return max(0.0, float(millis) / 1000)
+        except ValueError:
+            pass
+    value = headers.get("retry-after")
+    if value is None:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        return max(0.0, (parsedate_to_datetime(value) - utc_now()).total_seconds())
+    except (TypeError, ValueError):
+        return None
+
+
+def error_from_status(
+    provider: str, status_code: int, body: object, headers: Mapping[str, str] | None, fallback: str
+) -> ProviderError:
+    """Classify an HTTP status (or an error event inside a 200 stream) into one user-facing error."""
+    error_type, detail = _error_type_and_message(body)
+    detail = detail or fallback
+    if status_code == 429 and error_type == "insufficient_quota":
+        kind, transient = ErrorKind.RATE_LIMIT, False  # waiting will not bring the quota back
+    elif status_code == 429 or error_type in {"rate_limit_error", "rate_limit_exceeded"}:
+        kind, transient = ErrorKind.RATE_LIMIT, True
+    elif status_code == 529 or error_type == "overloaded_error":
+        kind, transient = ErrorKind.OVERLOADED, True
+    elif status_code in (401, 403) or error_type in {"authentication_error", "permission_error"}:
+        kind, transient = ErrorKind.AUTH, False
+    elif status_code == 404 or error_type == "not_found_error":
+        kind, transient = ErrorKind.NOT_FOUND, False
+    elif status_code == 408:
+        kind, transient = ErrorKind.TIMEOUT, True
+    elif 400 <= status_code < 500 and status_code != 409:
+        kind, transient = ErrorKind.BAD_REQUEST, False
+    else:
+        kind, transient = ErrorKind.UPSTREAM, True
+    return ProviderError(kind, provider, detail, status_code, retry_after_seconds(headers), transient)
+
+
+def connection_error(provider: str, error: BaseException, timed_out: bool = False) -> ProviderError:
+    kind = ErrorKind.TIMEOUT if timed_out else ErrorKind.CONNECTION
+    # The SDKs say only "Connection error."; the transport error underneath says what happened.
+    cause = error.__cause__ or error
+    detail = str(cause) or type(cause).__name__
+    return ProviderError(kind, provider, detail, transient=True)
+
+
+def _error_type_and_message(body: object) -> tuple[str | None, str | None]:
+    # OpenAI's SDK hands over the inner `error` object, Anthropic's the whole `{"type": "error", "error": {...}}`.
+    if not isinstance(body, Mapping):
+        return None, body if isinstance(body, str) and body else None
+    inner = body.get("error", body)
+    if not isinstance(inner, Mapping):
+        return None, inner if isinstance(inner, str) else None
+    error_type = inner.get("type") or inner.get("code")
+    message = inner.get("message")
+    return (str(error_type) if error_type else None), (str(message) if message else None)

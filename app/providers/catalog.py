@@ -1,0 +1,82 @@
+"""Which providers are configured and which of their models the Model selector offers."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+
+from app.providers.anthropic_chat import AnthropicProvider
+from app.providers.base import Provider
+from app.providers.openai_chat import OpenAIProvider
+from app.providers.together_chat import TogetherProvider
+from app.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ModelOption:
+    provider: Provider
+    model_id: str
+
+    @property
+    def key(self) -> str:
+        return f"{self.provider.id}:{self.model_id}"
+
+    @property
+    def label(self) -> str:
+        return f"{self.provider.label} · {self.model_id}"
+
+
+def build_providers(settings: Settings) -> list[tuple[Provider, list[str]]]:
+    """Each provider that has a key, with the models the settings pin for it (empty: discover them)."""
+    candidates = [
+        (OpenAIProvider, settings.openai_api_key, settings.openai_base_url, settings.openai_models),
+        (AnthropicProvider, settings.anthropic_api_key, settings.anthropic_base_url, settings.anthropic_models),
+        (TogetherProvider, settings.together_api_key, settings.together_base_url, settings.together_models),
+    ]
+    return [
+        (cls(key.get_secret_value(), base_url, settings.request_timeout), list(models))
+        for cls, key, base_url, models in candidates
+        if key is not None
+    ]
+
+
+class ModelCatalog:
+    def __init__(self, providers: list[tuple[Provider, list[str]]], discovery_timeout: float) -> None:
+        self._providers = providers
+        self._discovery_timeout = discovery_timeout
+        self.options: list[ModelOption] = [
+            ModelOption(provider, model)
+            for provider, pinned in providers
+            for model in pinned or provider.fallback_models
+        ]
+        self.ready = asyncio.Event()
+
+    async def refresh(self) -> None:
+        """Ask every provider without pinned models for its list, all at once; keep the fallback where that fails."""
+        found = await asyncio.gather(*(self._models_of(provider, pinned) for provider, pinned in self._providers))
+        self.options = [
+            ModelOption(provider, model)
+            for (provider, _), models in zip(self._providers, found, strict=True)
+            for model in models
+        ]
+        self.ready.set()
+
+    async def _models_of(self, provider: Provider, pinned: list[str]) -> list[str]:
+        if pinned:
+            return pinned
+        try:
+            models = await asyncio.wait_for(provider.list_models(), self._discovery_timeout)
+        except Exception as error:  # any failure here only means "use the curated list"
+            log.warning("Could not list %s models (%s); offering the usual ones", provider.label, error)
+            return list(provider.fallback_models)
+        return models or list(provider.fallback_models)
+
+    def find(self, key: str) -> ModelOption | None:
+        return next((option for option in self.options if option.key == key), None)
+
+    @property
+    def default_key(self) -> str | None:
+        return self.options[0].key if self.options else None

@@ -1,0 +1,32 @@
+"""Turns the exceptions of a Stainless-generated SDK (OpenAI, Anthropic and Together all are) into ProviderError."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from types import ModuleType
+
+from app.providers.base import connection_error, error_from_status
+
+
+@contextmanager
+def translated_errors(provider: str, sdk: ModuleType, http: ModuleType) -> Iterator[None]:
+    """`sdk` is the SDK's module, `http` the HTTP library it streams with: a connection dropped mid-stream
+    surfaces as that library's error, not the SDK's, because the SDK only wraps errors before the response."""
+    try:
+        yield
+    except sdk.APIStatusError as error:
+        # Also a mid-stream Anthropic error event: it arrives after HTTP 200, so the status says 200.
+        status, headers = error.status_code, error.response.headers
+        raise error_from_status(provider, status, error.body, headers, error.message) from error
+    except sdk.APITimeoutError as error:
+        raise connection_error(provider, error, timed_out=True) from error
+    except sdk.APIConnectionError as error:
+        raise connection_error(provider, error) from error
+    except sdk.APIError as error:
+        # An `{"error": ...}` event inside an OpenAI-style stream.
+        raise error_from_status(provider, 200, error.body, None, error.message) from error
+    except http.TimeoutException as error:
+        raise connection_error(provider, error, timed_out=True) from error
+    except http.HTTPError as error:
+        raise connection_error(provider, error) from error

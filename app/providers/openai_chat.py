@@ -1,0 +1,72 @@
+"""OpenAI Chat Completions, also the shape of most OpenAI-compatible servers."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import httpx2
+import openai
+
+from app.providers.base import ChatRequest, Finish, StreamEvent, TextDelta, Usage
+from app.providers.errors import translated_errors
+
+# Listing endpoints return embeddings, audio and image models too; these ids are the ones that chat.
+CHAT_PREFIXES = ("gpt-", "o1", "o3", "o4", "chatgpt-")
+NOT_CHAT = ("audio", "realtime", "tts", "transcribe", "search", "image", "embedding", "instruct", "codex")
+
+
+def is_chat_model(model_id: str) -> bool:
+    return model_id.startswith(CHAT_PREFIXES) and not any(word in model_id for word in NOT_CHAT)
+
+
+class OpenAIProvider:
+    id = "openai"
+    label = "OpenAI"
+    fallback_models = ("gpt-4.1-mini", "gpt-4.1", "gpt-4o-mini", "gpt-4o", "o4-mini")
+
+    def __init__(self, api_key: str, base_url: str | None, timeout: float) -> None:
+        # Retries belong to the chat service, which can tell "before the first token" from "after".
+        self.client = openai.AsyncOpenAI(api_key=api_key, base_url=base_url, timeout=timeout, max_retries=0)
+
+    async def list_models(self) -> list[str]:
+        with translated_errors(self.label, openai, httpx2):
+            models = [model.id async for model in self.client.models.list()]
+        return sorted(model for model in models if is_chat_model(model))
+
+    async def stream(self, request: ChatRequest) -> AsyncIterator[StreamEvent]:
+        messages = [{"role": turn.role, "content": turn.content} for turn in request.turns]
+        if request.system:
+            messages.insert(0, {"role": "system", "content": request.system})
+        optional = {"temperature": request.temperature} if request.temperature is not None else {}
+        with translated_errors(self.label, openai, httpx2):
+            stream = await self.client.chat.completions.create(
+                model=request.model,
+                messages=messages,
+                stream=True,
+                stream_options={"include_usage": True},
+                max_completion_tokens=request.max_output_tokens,
+                **optional,
+            )
+            async with stream:  # closes the HTTP response at once on Stop, so generation and billing end
+                async for chunk in stream:
+                    for event in events_from_chunk(chunk):
+                        yield event
+
+
+def events_from_chunk(chunk) -> list[StreamEvent]:
+    """One OpenAI-style chunk as app events. `choices` is empty on the usage chunk and on some servers' keep-alives."""
+    events: list[StreamEvent] = []
+    for choice in chunk.choices or ():
+        if choice.index != 0:
+            continue
+        if choice.delta is not None and choice.delta.content:
+            events.append(TextDelta(choice.delta.content))
+        if choice.finish_reason:
+            events.append(Finish(normalized_finish_reason(choice.finish_reason)))
+    if chunk.usage is not None:
+        events.append(Usage(chunk.usage.prompt_tokens, chunk.usage.completion_tokens))
+    return events
+
+
+def normalized_finish_reason(reason: str) -> str:
+    return {"eos": "stop", "stop_sequence": "stop"}.get(reason, reason)

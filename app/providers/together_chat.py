@@ -1,0 +1,49 @@
+"""Together: OpenAI-shaped chunks through its own SDK, with `eos` finish reasons and usage on the last chunk."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import httpx
+import together
+
+from app.providers.base import ChatRequest, StreamEvent
+from app.providers.errors import translated_errors
+from app.providers.openai_chat import events_from_chunk
+
+
+class TogetherProvider:
+    id = "together"
+    label = "Together"
+    fallback_models = (
+        "meta-llama/Llama-3.3-70B-Instruct-Turbo",
+        "deepseek-ai/DeepSeek-V3",
+        "Qwen/Qwen2.5-72B-Instruct-Turbo",
+        "mistralai/Mixtral-8x7B-Instruct-v0.1",
+    )
+
+    def __init__(self, api_key: str, base_url: str | None, timeout: float) -> None:
+        self.client = together.AsyncTogether(api_key=api_key, base_url=base_url, timeout=timeout, max_retries=0)
+
+    async def list_models(self) -> list[str]:
+        # The serverless catalogue is served OpenAI-style at /v1/models, as a bare JSON list.
+        with translated_errors(self.label, together, httpx):
+            listing = await self.client.get("/v1/models", cast_to=object)
+        entries = listing if isinstance(listing, list) else listing.get("data", [])
+        return sorted(
+            entry["id"] for entry in entries if isinstance(entry, dict) and entry.get("type", "chat") == "chat"
+        )
+
+    async def stream(self, request: ChatRequest) -> AsyncIterator[StreamEvent]:
+        messages = [{"role": turn.role, "content": turn.content} for turn in request.turns]
+        if request.system:
+            messages.insert(0, {"role": "system", "content": request.system})
+        optional = {"temperature": request.temperature} if request.temperature is not None else {}
+        with translated_errors(self.label, together, httpx):
+            stream = await self.client.chat.completions.create(
+                model=request.model, messages=messages, stream=True, max_tokens=request.max_output_tokens, **optional
+            )
+            async with stream:
+                async for chunk in stream:
+                    for event in events_from_chunk(chunk):
+                        yield event

@@ -1,0 +1,57 @@
+"""All configuration, from the environment and a `.env` file, in one place."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_DATABASE_URL = f"sqlite:///{PROJECT_ROOT / 'storage' / 'chat.db'}"
+
+ModelList = Annotated[list[str], NoDecode]
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    host: str = "127.0.0.1"
+    port: int = 8080
+    database_url: str = DEFAULT_DATABASE_URL
+
+    # The SDKs read these variables themselves too; naming them here keeps one source of truth
+    # and lets `.env` supply them.
+    openai_api_key: SecretStr | None = None
+    openai_base_url: str | None = None
+    openai_models: ModelList = []
+    anthropic_api_key: SecretStr | None = None
+    anthropic_base_url: str | None = None
+    anthropic_models: ModelList = []
+    together_api_key: SecretStr | None = None
+    together_base_url: str | None = None
+    together_models: ModelList = []
+
+    model_discovery_timeout: float = 5.0
+    request_timeout: float = 600.0
+    # Retries happen only before the first token; after it a retry would silently change what was shown.
+    retry_attempts: int = 3
+    retry_base_delay: float = 1.0
+    retry_max_delay: float = 30.0
+    save_interval: float = 1.0
+    max_output_tokens: int = 4096
+    max_message_chars: int = 2_000_000
+    reconnect_timeout: float = 3.0
+
+    @field_validator("openai_models", "anthropic_models", "together_models", mode="before")
+    @classmethod
+    def split_comma_separated(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [item.strip() for item in value.split(",") if item.strip()]
+        return value
+
+    @field_validator("openai_api_key", "anthropic_api_key", "together_api_key", mode="before")
+    @classmethod
+    def blank_key_means_none(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value

@@ -1,0 +1,54 @@
+"""Database tables. Kept apart from page modules: NiceGUI's test plugin re-imports those between tests."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import UTC, datetime
+from enum import StrEnum
+
+from sqlmodel import Field, SQLModel
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def new_conversation_id() -> str:
+    # Unguessable, so a conversation's URL reveals nothing about others.
+    return secrets.token_urlsafe(16)
+
+
+class Role(StrEnum):
+    USER = "user"
+    ASSISTANT = "assistant"
+
+
+class Status(StrEnum):
+    STREAMING = "streaming"
+    COMPLETE = "complete"
+    STOPPED = "stopped"
+    ERROR = "error"
+    INTERRUPTED = "interrupted"
+
+
+class Conversation(SQLModel, table=True):
+    id: str = Field(default_factory=new_conversation_id, primary_key=True, max_length=64)
+    title: str = ""
+    model: str = ""
+    created_at: datetime = Field(default_factory=utc_now)
+    updated_at: datetime = Field(default_factory=utc_now, index=True)
+
+
+class Message(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    conversation_id: str = Field(foreign_key="conversation.id", index=True, max_length=64)
+    role: Role
+    content: str = ""
+    status: Status = Status.COMPLETE
+    error: str | None = None
+    model: str | None = None
+    finish_reason: str | None = None
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+    created_at: datetime = Field(default_factory=utc_now)
+    updated_at: datetime = Field(default_factory=utc_now)

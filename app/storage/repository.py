@@ -1,0 +1,92 @@
+"""Reads and writes of conversations and messages. Every write commits at once: nothing waits in memory."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select, update
+
+from app.storage.models import Conversation, Message, Role, Status, utc_now
+
+LONE_SURROGATE = re.compile(r"[\ud800-\udfff]")
+TITLE_LENGTH = 60
+
+
+def storable_text(text: str) -> str:
+    """Text the database can hold: a lone surrogate (possible in JSON from a browser or a model) cannot be encoded
+    as UTF-8, so it becomes U+FFFD, the visible replacement character, instead of failing the whole write."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return LONE_SURROGATE.sub("\ufffd", text)
+    return text
+
+
+def title_from(text: str) -> str:
+    words = " ".join(text.split())
+    return words if len(words) <= TITLE_LENGTH else words[: TITLE_LENGTH - 1].rstrip() + "…"
+
+
+class ChatRepository:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def _session(self) -> Session:
+        return Session(self.engine, expire_on_commit=False)
+
+    def create_conversation(self, model: str) -> Conversation:
+        conversation = Conversation(model=model)
+        with self._session() as session:
+            session.add(conversation)
+            session.commit()
+        return conversation
+
+    def get_conversation(self, conversation_id: str) -> Conversation | None:
+        with self._session() as session:
+            return session.get(Conversation, conversation_id)
+
+    def list_conversations(self, limit: int = 200) -> Sequence[Conversation]:
+        with self._session() as session:
+            query = select(Conversation).order_by(col(Conversation.updated_at).desc()).limit(limit)
+            return session.exec(query).all()
+
+    def messages(self, conversation_id: str) -> Sequence[Message]:
+        with self._session() as session:
+            query = select(Message).where(Message.conversation_id == conversation_id).order_by(col(Message.id))
+            return session.exec(query).all()
+
+    def add_message(self, conversation_id: str, role: Role, content: str, status: Status, model: str) -> Message:
+        content = storable_text(content)
+        message = Message(conversation_id=conversation_id, role=role, content=content, status=status, model=model)
+        with self._session() as session:
+            session.add(message)
+            conversation = session.get(Conversation, conversation_id)
+            if conversation is not None:
+                conversation.updated_at = utc_now()
+                conversation.model = model
+                if not conversation.title and role == Role.USER:
+                    conversation.title = title_from(content)
+                session.add(conversation)
+            session.commit()
+        return message
+
+    def save_reply(self, message_id: int, **fields: object) -> None:
+        """Write the given fields of an assistant message (content, status, error, usage, finish reason)."""
+        if isinstance(fields.get("content"), str):
+            fields["content"] = storable_text(fields["content"])
+        if isinstance(fields.get("error"), str):
+            fields["error"] = storable_text(fields["error"])
+        with self._session() as session:
+            session.exec(update(Message).where(col(Message.id) == message_id).values(**fields, updated_at=utc_now()))
+            session.commit()
+
+    def mark_streaming_interrupted(self) -> int:
+        """At start-up, a reply still marked streaming was cut off by a crash: say so instead of pretending."""
+        with self._session() as session:
+            result = session.exec(
+                update(Message).where(col(Message.status) == Status.STREAMING).values(status=Status.INTERRUPTED)
+            )
+            session.commit()
+            return result.rowcount

@@ -1,0 +1,210 @@
+"""The chat page: renders a conversation, forwards clicks to the chat service, and follows a reply in flight."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+from nicegui import ui
+
+from app.chat.generation import Generation
+from app.chat.service import ChatService, InputRefused
+from app.storage.models import Message, Role
+from app.ui.message_view import ReplyView, UserMessageView
+from app.ui.theme import apply_theme
+
+# Coalesce token updates into at most this many re-renders per second per page.
+RENDERS_PER_SECOND = 20
+CATALOG_WAIT_SECONDS = 2.0
+NO_PROVIDER_HINT = (
+    "No model provider is configured. Set OPENAI_API_KEY, ANTHROPIC_API_KEY or TOGETHER_API_KEY "
+    "(in the environment or a .env file) and restart."
+)
+
+
+class ChatPage:
+    def __init__(self, service: ChatService, conversation_id: str | None) -> None:
+        self.service = service
+        self.conversation_id = conversation_id
+        self.client = ui.context.client
+        self.reply_views: dict[int, ReplyView] = {}
+        self._unsubscribe = None
+        self._render_pending = False
+        self._gone = False
+
+    async def build(self) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.service.catalog.ready.wait(), CATALOG_WAIT_SECONDS)
+        apply_theme()
+        self._build_drawer()
+        self._build_header()
+        self.messages = ui.column().classes("w-full gap-4 pb-8")
+        self._build_composer()
+        self.render_history()
+        self.client.on_delete(self._forget)
+
+    # -- layout
+
+    def _build_header(self) -> None:
+        options = {option.key: option.label for option in self.service.catalog.options}
+        with ui.header().classes("items-center gap-2 py-1 bg-white text-black shadow-sm"):
+            ui.button(icon="menu", on_click=self.drawer.toggle).props("flat round aria-label=Conversations")
+            self.model_select = (
+                ui.select(options, value=self._initial_model(options), label="Model")
+                .props("dense options-dense outlined")
+                .classes("min-w-64")
+            )
+
+    def _build_drawer(self) -> None:
+        with ui.left_drawer(value=True).classes("p-3") as self.drawer:
+            ui.button("New chat", icon="add", on_click=lambda: ui.navigate.to("/")).props("outline").classes("w-full")
+            self.conversation_list = ui.column().classes("w-full gap-0 mt-3")
+        self._render_conversation_list()
+
+    def _build_composer(self) -> None:
+        with ui.footer().classes("bg-white p-3"), ui.row().classes("composer items-end no-wrap gap-2"):
+            self.input = (
+                ui.textarea(placeholder="Message")
+                .props("autogrow outlined dense autofocus input-style='max-height: 40vh'")
+                .classes("grow")
+            )
+            # Enter sends, Shift+Enter is a new line; Enter that confirms an IME composition does neither.
+            self.input.on(
+                "keydown.enter.exact",
+                self.send,
+                js_handler="(e) => { if (!e.isComposing) { e.preventDefault(); emit(); } }",
+            )
+            self.send_button = ui.button("Send", icon="send", on_click=self.send).props("unelevated")
+            self.stop_button = ui.button("Stop", icon="stop", on_click=self.stop).props("unelevated color=negative")
+
+    def _render_conversation_list(self) -> None:
+        self.conversation_list.clear()
+        with self.conversation_list:
+            for conversation in self.service.conversations():
+                link = ui.link(conversation.title or "New conversation", f"/c/{conversation.id}")
+                link.classes("conversation-link" + (" current" if conversation.id == self.conversation_id else ""))
+
+    def render_history(self) -> None:
+        self.messages.clear()
+        self.reply_views.clear()
+        with self.messages:
+            if self.conversation_id is None:
+                self._render_empty_state()
+            elif self.service.conversation(self.conversation_id) is None:
+                ui.label("This conversation does not exist.").classes("text-lg opacity-70 mx-auto mt-16")
+            else:
+                self._render_messages(self.service.messages(self.conversation_id))
+        self._follow(self.service.active(self.conversation_id) if self.conversation_id else None)
+
+    def _render_empty_state(self) -> None:
+        text = "How can I help?" if self.service.catalog.options else NO_PROVIDER_HINT
+        ui.label(text).classes("text-xl opacity-60 mx-auto mt-24 text-center max-w-xl")
+
+    def _render_messages(self, messages: list[Message]) -> None:
+        last_id = messages[-1].id if messages else None
+        for message in messages:
+            if message.role == Role.USER:
+                UserMessageView(message)
+            else:
+                on_retry = self.retry if message.id == last_id else None
+                self.reply_views[message.id] = ReplyView(message, self._model_label(message.model), on_retry)
+
+    # -- actions
+
+    async def send(self) -> None:
+        text = self.input.value or ""
+        if not text.strip():
+            return
+        try:
+            generation = self.service.send(self.conversation_id, text, self.model_select.value)
+        except InputRefused as refusal:
+            ui.notify(str(refusal), type="warning", multi_line=True)
+            return
+        self.input.value = ""
+        if self.conversation_id is None:
+            self.conversation_id = generation.conversation_id
+            ui.navigate.history.replace(f"/c/{self.conversation_id}")
+        self._render_conversation_list()
+        self.render_history()
+
+    def stop(self) -> None:
+        if self.conversation_id:
+            self.service.stop(self.conversation_id)
+
+    def retry(self) -> None:
+        if self.conversation_id is None:
+            return
+        try:
+            self.service.retry(self.conversation_id, self.model_select.value)
+        except InputRefused as refusal:
+            ui.notify(str(refusal), type="warning")
+            return
+        self.render_history()
+
+    # -- following a reply in flight
+
+    def _follow(self, generation: Generation | None) -> None:
+        if self._unsubscribe:
+            self._unsubscribe()
+            self._unsubscribe = None
+        if generation is not None and generation.is_running:
+            self._unsubscribe = generation.subscribe(self._on_generation_change)
+            self._render(generation)
+        self._show_controls(streaming=generation is not None and generation.is_running)
+
+    def _on_generation_change(self, generation: Generation) -> None:
+        if self._gone:
+            return
+        if not generation.is_running:
+            self._render(generation)
+            self._follow(None)
+            self._render_conversation_list()
+        elif not self._render_pending:
+            self._render_pending = True
+            asyncio.get_running_loop().call_later(1 / RENDERS_PER_SECOND, self._render_soon, generation)
+
+    def _render_soon(self, generation: Generation) -> None:
+        self._render_pending = False
+        if not self._gone and generation.is_running:
+            self._render(generation)
+
+    def _render(self, generation: Generation) -> None:
+        view = self.reply_views.get(generation.message_id)
+        if view is None:
+            return
+        view.update(generation.text, generation.status, generation.error, generation.notice)
+        view.set_usage(self._model_label(generation.model.key), generation.input_tokens, generation.output_tokens)
+
+    def _show_controls(self, streaming: bool) -> None:
+        self.send_button.set_visibility(not streaming)
+        self.stop_button.set_visibility(streaming)
+
+    def _forget(self) -> None:
+        # The page is gone for good (its tab closed, or away past the reconnect timeout); the reply goes on.
+        self._gone = True
+        if self._unsubscribe:
+            self._unsubscribe()
+
+    # -- helpers
+
+    def _initial_model(self, options: dict[str, str]) -> str | None:
+        conversation = self.service.conversation(self.conversation_id) if self.conversation_id else None
+        recent = self.service.conversations()
+        for candidate in (conversation.model if conversation else None, recent[0].model if recent else None):
+            if candidate in options:
+                return candidate
+        return self.service.catalog.default_key
+
+    def _model_label(self, key: str | None) -> str:
+        option = self.service.catalog.find(key) if key else None
+        return option.label if option else (key or "")
+
+
+def register_pages(service: ChatService) -> None:
+    @ui.page("/", title="Chat")
+    async def new_conversation_page() -> None:
+        await ChatPage(service, None).build()
+
+    @ui.page("/c/{conversation_id}", title="Chat")
+    async def conversation_page(conversation_id: str) -> None:
+        await ChatPage(service, conversation_id).build()

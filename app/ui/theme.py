@@ -1,0 +1,52 @@
+"""Page-wide styles and the one client-side behaviour the page needs: follow the reply while it grows."""
+
+from __future__ import annotations
+
+from nicegui import ui
+
+from app.ui.markdown import CODE_STYLE
+
+STYLE = """
+.msg { max-width: 52rem; width: 100%; margin: 0 auto; padding: .75rem 1rem; border-radius: .75rem; }
+.msg-user { background: rgba(127,127,127,.12); width: fit-content; max-width: min(52rem, 85%);
+            margin-right: 0; margin-left: auto; }
+.msg-text { white-space: pre-wrap; overflow-wrap: anywhere; }
+.md-body { overflow-wrap: anywhere; line-height: 1.6; }
+.md-body pre { background: rgba(127,127,127,.10); padding: .75rem; border-radius: .5rem; overflow-x: auto; }
+.md-body code { font-size: .9em; }
+.md-body table { border-collapse: collapse; margin: .5rem 0; }
+.md-body th, .md-body td { border: 1px solid rgba(127,127,127,.35); padding: .25rem .6rem; }
+.md-body p { margin: .4rem 0; }
+.md-image-link::before { content: ""; }
+.msg-notice { font-size: .85rem; opacity: .7; font-style: italic; }
+.msg-error { display: flex; align-items: center; justify-content: space-between; gap: .5rem; margin-top: .5rem;
+             padding: .5rem .75rem; border-radius: .5rem; border: 1px solid var(--q-negative);
+             background: rgba(193,0,21,.06); }
+.msg-error-text { white-space: pre-wrap; overflow-wrap: anywhere; }
+.msg-footer { font-size: .75rem; opacity: .55; margin-top: .25rem; }
+.composer { max-width: 52rem; width: 100%; margin: 0 auto; }
+.conversation-link { display: block; padding: .4rem .6rem; border-radius: .5rem; overflow: hidden;
+                     text-overflow: ellipsis; white-space: nowrap; color: inherit; text-decoration: none; }
+.conversation-link:hover, .conversation-link.current { background: rgba(127,127,127,.15); }
+"""
+
+# Keeps the newest text in view while it streams, unless the person has scrolled up to read.
+FOLLOW_SCRIPT = """
+<script>
+(() => {
+  let follow = true;
+  addEventListener('scroll', () => {
+    const el = document.scrollingElement;
+    follow = el.scrollHeight - el.scrollTop - el.clientHeight < 120;
+  }, {passive: true});
+  new MutationObserver(() => {
+    if (follow) document.scrollingElement.scrollTop = document.scrollingElement.scrollHeight;
+  }).observe(document.body, {childList: true, subtree: true, characterData: true});
+})();
+</script>
+"""
+
+
+def apply_theme() -> None:
+    ui.add_css(STYLE + CODE_STYLE)
+    ui.add_body_html(FOLLOW_SCRIPT)

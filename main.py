@@ -1,0 +1,57 @@
+"""Start the chat app: settings → database → providers → chat service → pages → ui.run."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+
+from nicegui import app, core, ui
+
+from app.chat.service import ChatService
+from app.providers.catalog import ModelCatalog, build_providers
+from app.settings import Settings
+from app.storage.database import create_database
+from app.storage.repository import ChatRepository
+from app.ui.chat_page import register_pages
+
+log = logging.getLogger("chat")
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description="A self-hosted chat app for large language models.")
+    parser.add_argument("--host", help="address to serve on (default 127.0.0.1: this machine only)")
+    parser.add_argument("--port", type=int, help="port to serve on (default 8080)")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    overrides = {name: value for name, value in vars(args).items() if value is not None}
+    settings = Settings(**overrides)
+
+    repository = ChatRepository(create_database(settings.database_url))
+    if interrupted := repository.mark_streaming_interrupted():
+        log.warning("%d reply(s) were cut off by the last shutdown; marked interrupted", interrupted)
+    catalog = ModelCatalog(build_providers(settings), settings.model_discovery_timeout)
+    service = ChatService(repository, catalog, settings)
+    register_pages(service)
+
+    app.on_startup(catalog.refresh)
+    app.on_shutdown(service.shutdown)
+    # Engine.IO drops a connection whose message exceeds its buffer (1 MB by default): allow the longest
+    # message we accept, in UTF-8 and JSON-escaped, so a big paste gets a clear answer instead of a reconnect.
+    core.sio.eio.max_http_buffer_size = settings.max_message_chars * 6 + 65536
+
+    ui.run(
+        host=settings.host,
+        port=settings.port,
+        title="Chat",
+        reload=False,
+        show=False,
+        reconnect_timeout=settings.reconnect_timeout,
+        favicon="💬",
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,235 @@
+"""A fake provider: a real HTTP/1.1 server on 127.0.0.1, in its own thread, that plays scripted replies.
+
+The real SDKs talk to it over a socket, so they parse real bytes; it records what they sent and when they hung up.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass, field
+
+from tests.fakes.wire import ChunkEncoder, error_body, models_body
+
+DEFAULT_MODELS = {
+    "openai": ("gpt-4o-mini", "gpt-4.1", "text-embedding-3-small", "whisper-1"),
+    "anthropic": ("claude-sonnet-4-5", "claude-haiku-4-5"),
+    "together": ("meta-llama/Llama-3.3-70B-Instruct-Turbo", "Qwen/Qwen2.5-72B-Instruct-Turbo"),
+}
+
+
+@dataclass
+class Reply:
+    """A streamed reply. `fail_after`/`drop_after`: after that many tokens, send an error event / cut the socket."""
+
+    tokens: list[str] = field(default_factory=lambda: ["Hello", ",", " world", "!"])
+    delay: float = 0.0
+    finish: str = "stop"
+    input_tokens: int = 12
+    fail_after: int | None = None
+    error_type: str = "overloaded_error"
+    error_message: str = "Overloaded"
+    drop_after: int | None = None
+
+    @property
+    def text(self) -> str:
+        return "".join(self.tokens)
+
+
+@dataclass
+class HttpError:
+    status: int
+    message: str = "Something went wrong"
+    error_type: str = "api_error"
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Recorded:
+    method: str
+    path: str
+    headers: dict[str, str]
+    body: dict
+
+
+class FakeProviderServer:
+    def __init__(self, dialect: str, api_key: str = "test-key", models: list[str] | None = None) -> None:
+        self.dialect = dialect
+        self.api_key = api_key
+        self.models = models if models is not None else list(DEFAULT_MODELS[dialect])
+        self.models_error: HttpError | None = None
+        self.script: deque[Reply | HttpError] = deque()
+        self.requests: list[Recorded] = []
+        self.hangups: list[float] = []
+        self.hung_up = threading.Event()
+        self.streaming = threading.Event()
+        self.port = 0
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, name=f"fake-{dialect}", daemon=True)
+        self._server: asyncio.Server | None = None
+
+    # -- what a test uses
+
+    @property
+    def base_url(self) -> str:
+        # OpenAI's SDK expects /v1 in the base URL; Anthropic's and Together's add it themselves.
+        root = f"http://127.0.0.1:{self.port}"
+        return root + "/v1" if self.dialect == "openai" else root
+
+    def play(self, *responses: Reply | HttpError) -> None:
+        self.script.extend(responses)
+
+    @property
+    def chat_requests(self) -> list[Recorded]:
+        return [r for r in self.requests if r.method == "POST"]
+
+    def start(self) -> FakeProviderServer:
+        self._thread.start()
+        future = asyncio.run_coroutine_threadsafe(self._listen(), self._loop)
+        self._server = future.result(timeout=5)
+        self.port = self._server.sockets[0].getsockname()[1]
+        return self
+
+    def stop(self) -> None:
+        async def close() -> None:
+            assert self._server is not None
+            self._server.close()
+            others = [task for task in asyncio.all_tasks() if task is not asyncio.current_task()]
+            for task in others:
+                task.cancel()
+            await asyncio.gather(*others, return_exceptions=True)
+
+        asyncio.run_coroutine_threadsafe(close(), self._loop).result(timeout=5)
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(timeout=5)
+
+    # -- the server
+
+    async def _listen(self) -> asyncio.Server:
+        return await asyncio.start_server(self._serve_connection, "127.0.0.1", 0)
+
+    async def _serve_connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        with contextlib.suppress(ConnectionError, asyncio.IncompleteReadError):
+            while await self._serve_request(reader, writer):
+                pass
+        writer.close()
+
+    async def _serve_request(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> bool:
+        request_line = await reader.readline()
+        if not request_line:
+            return False
+        method, path, _ = request_line.decode().split(" ", 2)
+        headers: dict[str, str] = {}
+        while (line := await reader.readline()) not in (b"\r\n", b"\n", b""):
+            name, value = line.decode().split(":", 1)
+            headers[name.strip().lower()] = value.strip()
+        raw = await reader.readexactly(int(headers.get("content-length", "0")))
+        body = json.loads(raw) if raw else {}
+        self.requests.append(Recorded(method, path.split("?")[0], headers, body))
+
+        if not self._authorized(headers):
+            return await self._send_json(
+                writer, 401, error_body(self.dialect, 401, "Invalid API key", "authentication_error")
+            )
+        if method == "GET" and path.startswith("/v1/models"):
+            if self.models_error:
+                return await self._send_error(writer, self.models_error)
+            return await self._send_json(writer, 200, models_body(self.dialect, self.models))
+        response = self.script.popleft() if self.script else Reply()
+        if isinstance(response, HttpError):
+            return await self._send_error(writer, response)
+        await self._stream(reader, writer, response, body)
+        return False
+
+    def _authorized(self, headers: dict[str, str]) -> bool:
+        given = headers.get("x-api-key") or headers.get("authorization", "").removeprefix("Bearer ")
+        return given == self.api_key
+
+    async def _send_error(self, writer: asyncio.StreamWriter, error: HttpError) -> bool:
+        body = error_body(self.dialect, error.status, error.message, error.error_type)
+        return await self._send_json(writer, error.status, body, error.headers)
+
+    async def _send_json(
+        self, writer: asyncio.StreamWriter, status: int, body: object, extra: dict[str, str] | None = None
+    ) -> bool:
+        payload = json.dumps(body).encode()
+        head = {"content-type": "application/json", "content-length": str(len(payload)), **(extra or {})}
+        writer.write(_status_line(status) + _header_lines(head) + payload)
+        await writer.drain()
+        return True
+
+    async def _stream(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, reply: Reply, request: dict
+    ) -> None:
+        include_usage = bool((request.get("stream_options") or {}).get("include_usage"))
+        encoder = ChunkEncoder(self.dialect, request.get("model", "?"), include_usage)
+        head = {
+            "content-type": "text/event-stream; charset=utf-8",
+            "transfer-encoding": "chunked",
+            "cache-control": "no-cache",
+            "connection": "keep-alive",
+        }
+        writer.write(_status_line(200) + _header_lines(head))
+        # The client sends nothing more on this connection, so a read that ends means it hung up.
+        hangup = asyncio.ensure_future(reader.read(1))
+        try:
+            await self._play(writer, encoder, reply, hangup)
+        finally:
+            hangup.cancel()
+
+    async def _play(
+        self, writer: asyncio.StreamWriter, encoder: ChunkEncoder, reply: Reply, hangup: asyncio.Future
+    ) -> None:
+        await _send_chunk(writer, encoder.start(reply.input_tokens))
+        self.streaming.set()
+        for sent, token in enumerate(reply.tokens):
+            if sent == reply.fail_after:
+                await _send_chunk(writer, encoder.error(reply.error_message, reply.error_type))
+                return await _end_chunks(writer)
+            if sent == reply.drop_after:
+                writer.transport.abort()  # no terminating chunk: the client sees a connection cut mid-body
+                return None
+            if reply.delay:
+                await asyncio.wait([hangup], timeout=reply.delay)
+                if hangup.done():
+                    self.hangups.append(time.monotonic())
+                    self.hung_up.set()
+                    return None
+            if sent % 5 == 4:
+                await _send_chunk(writer, encoder.keep_alive())
+            await _send_chunk(writer, encoder.token(token))
+        await _send_chunk(writer, encoder.finish(reply.finish, reply.input_tokens, len(reply.tokens)))
+        return await _end_chunks(writer)
+
+
+def _status_line(status: int) -> bytes:
+    reasons = {
+        200: "OK",
+        400: "Bad Request",
+        401: "Unauthorized",
+        404: "Not Found",
+        429: "Too Many Requests",
+        500: "Internal Server Error",
+        503: "Service Unavailable",
+        529: "Overloaded",
+    }
+    return f"HTTP/1.1 {status} {reasons.get(status, 'Error')}\r\n".encode()
+
+
+def _header_lines(headers: dict[str, str]) -> bytes:
+    return "".join(f"{name}: {value}\r\n" for name, value in headers.items()).encode() + b"\r\n"
+
+
+async def _send_chunk(writer: asyncio.StreamWriter, data: bytes) -> None:
+    if data:
+        writer.write(f"{len(data):x}\r\n".encode() + data + b"\r\n")
+        await writer.drain()
+
+
+async def _end_chunks(writer: asyncio.StreamWriter) -> None:
+    writer.write(b"0\r\n\r\n")
+    await writer.drain()

@@ -1,0 +1,154 @@
+"""The bytes each provider really sends: JSON bodies and server-sent events for OpenAI, Anthropic and Together."""
+
+from __future__ import annotations
+
+import json
+import time
+
+FINISH_REASONS = {
+    "openai": {"stop": "stop", "length": "length"},
+    "together": {"stop": "eos", "length": "length"},
+    "anthropic": {"stop": "end_turn", "length": "max_tokens"},
+}
+
+
+def sse(data: dict | str, event: str | None = None) -> bytes:
+    payload = data if isinstance(data, str) else json.dumps(data, separators=(",", ":"))
+    head = f"event: {event}\n" if event else ""
+    return f"{head}data: {payload}\n\n".encode()
+
+
+def error_body(dialect: str, status: int, message: str, error_type: str) -> dict:
+    if dialect == "anthropic":
+        return {"type": "error", "error": {"type": error_type, "message": message}, "request_id": "req_fake"}
+    return {
+        "error": {"message": message, "type": error_type, "param": None, "code": error_type if status == 429 else None}
+    }
+
+
+def models_body(dialect: str, models: list[str]) -> object:
+    if dialect == "anthropic":
+        data = [{"type": "model", "id": m, "display_name": m, "created_at": "2025-05-14T00:00:00Z"} for m in models]
+        return {
+            "data": data,
+            "has_more": False,
+            "first_id": models[0] if models else None,
+            "last_id": models[-1] if models else None,
+        }
+    if dialect == "together":
+        return [
+            {
+                "id": m,
+                "object": "model",
+                "created": 0,
+                "type": "chat",
+                "display_name": m,
+                "organization": "fake",
+                "context_length": 8192,
+            }
+            for m in models
+        ]
+    return {"object": "list", "data": [{"id": m, "object": "model", "created": 0, "owned_by": "fake"} for m in models]}
+
+
+class ChunkEncoder:
+    """Encodes one streamed reply, piece by piece, in a provider's own event sequence."""
+
+    def __init__(self, dialect: str, model: str, include_usage: bool) -> None:
+        self.dialect = dialect
+        self.model = model
+        self.include_usage = include_usage
+        self.created = int(time.time())
+
+    def _openai_chunk(
+        self, delta: dict, finish: str | None = None, usage: dict | None = None, choices: bool = True
+    ) -> bytes:
+        choice = {"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}
+        if self.dialect == "together":
+            choice = {
+                "index": 0,
+                "text": delta.get("content", ""),
+                "logprobs": None,
+                "finish_reason": finish,
+                "seed": None,
+                "delta": {"token_id": 1, "role": "assistant", **delta, "tool_calls": None},
+            }
+        chunk = {
+            "id": "chatcmpl-fake",
+            "object": "chat.completion.chunk",
+            "created": self.created,
+            "model": self.model,
+            "system_fingerprint": "fp_fake",
+            "choices": [choice] if choices else [],
+            "usage": usage,
+        }
+        return sse(chunk)
+
+    def start(self, input_tokens: int) -> bytes:
+        if self.dialect == "anthropic":
+            message = {
+                "id": "msg_fake",
+                "type": "message",
+                "role": "assistant",
+                "content": [],
+                "model": self.model,
+                "stop_reason": None,
+                "stop_sequence": None,
+                "usage": {"input_tokens": input_tokens, "output_tokens": 1},
+            }
+            return (
+                sse({"type": "message_start", "message": message}, "message_start")
+                + sse(
+                    {"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}},
+                    "content_block_start",
+                )
+                + sse({"type": "ping"}, "ping")
+            )
+        if self.dialect == "together":
+            return b""
+        return self._openai_chunk({"role": "assistant", "content": "", "refusal": None})
+
+    def token(self, text: str) -> bytes:
+        if self.dialect == "anthropic":
+            delta = {"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": text}}
+            return sse(delta, "content_block_delta")
+        return self._openai_chunk({"content": text})
+
+    def keep_alive(self) -> bytes:
+        """What servers send between tokens: a ping, or an OpenAI-style chunk with no choices."""
+        if self.dialect == "anthropic":
+            return sse({"type": "ping"}, "ping")
+        return self._openai_chunk({}, choices=False)
+
+    def finish(self, reason: str, input_tokens: int, output_tokens: int) -> bytes:
+        wire_reason = FINISH_REASONS[self.dialect].get(reason, reason)
+        usage = {
+            "prompt_tokens": input_tokens,
+            "completion_tokens": output_tokens,
+            "total_tokens": input_tokens + output_tokens,
+        }
+        if self.dialect == "anthropic":
+            return (
+                sse({"type": "content_block_stop", "index": 0}, "content_block_stop")
+                + sse(
+                    {
+                        "type": "message_delta",
+                        "delta": {"stop_reason": wire_reason, "stop_sequence": None},
+                        "usage": {"output_tokens": output_tokens},
+                    },
+                    "message_delta",
+                )
+                + sse({"type": "message_stop"}, "message_stop")
+            )
+        if self.dialect == "together":
+            # Together sends usage on its last chunk without being asked.
+            return self._openai_chunk({"content": ""}, wire_reason, usage) + sse("[DONE]")
+        last = self._openai_chunk({}, wire_reason)
+        if self.include_usage:
+            last += self._openai_chunk({}, usage=usage, choices=False)
+        return last + sse("[DONE]")
+
+    def error(self, message: str, error_type: str) -> bytes:
+        if self.dialect == "anthropic":
+            return sse({"type": "error", "error": {"type": error_type, "message": message}}, "error")
+        return sse({"error": {"message": message, "type": error_type, "param": None, "code": None}})
