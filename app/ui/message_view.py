@@ -17,7 +17,7 @@ STATUS_NOTES = {
 
 class UserMessageView:
     def __init__(self, message: Message) -> None:
-        with ui.element("div").classes("msg msg-user").props(f"data-role={Role.USER.value}"):
+        with ui.element("div").classes("msg msg-user").props(f"data-role={Role.USER.value}").mark("user-message"):
             # Plain text, never markdown: what the person typed is shown exactly as typed.
             ui.label(message.content).classes("msg-text").props('dir="auto"')
 
@@ -28,11 +28,12 @@ class ReplyView:
     def __init__(self, message: Message, model_label: str, on_retry: Callable[[], None] | None = None) -> None:
         self.on_retry = on_retry
         self.root = ui.element("div").classes("msg msg-assistant").props(f"data-role={Role.ASSISTANT.value}")
+        self.root.mark("reply")
         with self.root:
             self.body = ui.html("", tag="div").classes("md-body").props('dir="auto"')
             self.typing = ui.spinner("dots", size="md").classes("typing")
             self.notice = ui.label("").classes("msg-notice")
-            self.banner = ui.element("div").classes("msg-error").props('role="alert"')
+            self.banner = ui.element("div").classes("msg-error").props('role="alert"').mark("error-banner")
             self.footer = ui.label(model_label).classes("msg-footer")
         self._text: str | None = None
         self._status: Status | None = None

@@ -71,6 +71,7 @@ class FakeProviderServer:
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, name=f"fake-{dialect}", daemon=True)
         self._server: asyncio.Server | None = None
+        self._writers: set[asyncio.StreamWriter] = set()
 
     # -- what a test uses
 
@@ -98,10 +99,11 @@ class FakeProviderServer:
         async def close() -> None:
             assert self._server is not None
             self._server.close()
+            for writer in list(self._writers):
+                writer.transport.abort()  # handlers see the connection end and return
             others = [task for task in asyncio.all_tasks() if task is not asyncio.current_task()]
-            for task in others:
-                task.cancel()
-            await asyncio.gather(*others, return_exceptions=True)
+            if others:
+                await asyncio.wait(others, timeout=2)
 
         asyncio.run_coroutine_threadsafe(close(), self._loop).result(timeout=5)
         self._loop.call_soon_threadsafe(self._loop.stop)
@@ -113,9 +115,11 @@ class FakeProviderServer:
         return await asyncio.start_server(self._serve_connection, "127.0.0.1", 0)
 
     async def _serve_connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self._writers.add(writer)
         with contextlib.suppress(ConnectionError, asyncio.IncompleteReadError):
             while await self._serve_request(reader, writer):
                 pass
+        self._writers.discard(writer)
         writer.close()
 
     async def _serve_request(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> bool:

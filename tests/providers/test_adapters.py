@@ -56,8 +56,12 @@ async def test_a_reply_cut_by_the_token_limit_finishes_with_length(provider, fak
 
 
 async def test_the_request_carries_the_model_the_turns_and_the_system_prompt(provider, fakes, dialect):
-    request = ChatRequest("m-1", [ChatTurn("user", "One"), ChatTurn("assistant", "Two"), ChatTurn("user", "Three")],
-                          max_output_tokens=100, system="Be brief.")
+    request = ChatRequest(
+        "m-1",
+        [ChatTurn("user", "One"), ChatTurn("assistant", "Two"), ChatTurn("user", "Three")],
+        max_output_tokens=100,
+        system="Be brief.",
+    )
     [_ async for _ in provider.stream(request)]
 
     body = fakes[dialect].chat_requests[-1].body

