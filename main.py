@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 
 from nicegui import app, core, ui
@@ -42,15 +43,17 @@ def main(argv: list[str] | None = None) -> None:
     # message we accept, in UTF-8 and JSON-escaped, so a big paste gets a clear answer instead of a reconnect.
     core.sio.eio.max_http_buffer_size = settings.max_message_chars * 6 + 65536
 
-    ui.run(
-        host=settings.host,
-        port=settings.port,
-        title="Chat",
-        reload=False,
-        show=False,
-        reconnect_timeout=settings.reconnect_timeout,
-        favicon="💬",
-    )
+    # uvicorn re-raises Ctrl+C after its graceful shutdown (replies saved by then); a traceback would only alarm.
+    with contextlib.suppress(KeyboardInterrupt):
+        ui.run(
+            host=settings.host,
+            port=settings.port,
+            title="Chat",
+            reload=False,
+            show=False,
+            reconnect_timeout=settings.reconnect_timeout,
+            favicon="💬",
+        )
 
 
 if __name__ == "__main__":

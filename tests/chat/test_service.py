@@ -6,6 +6,7 @@ import asyncio
 import time
 
 import pytest
+from sqlalchemy import event
 
 from app.chat.service import InputRefused
 from app.storage.models import Role, Status
@@ -83,8 +84,14 @@ async def test_stop_hangs_up_within_a_second_and_keeps_the_partial_text(service,
     assert service.active(generation.conversation_id) is None
 
 
-async def test_partial_text_is_saved_while_streaming_not_only_at_the_end(service, fakes, settings):
-    fakes["openai"].play(Reply(tokens=[f"w{i} " for i in range(200)], delay=0.01))
+async def test_partial_text_is_saved_while_streaming_not_once_per_token(service, fakes, settings):
+    writes = []
+    event.listen(
+        service.repository.engine,
+        "before_cursor_execute",
+        lambda *args: writes.append(1) if args[2].startswith("UPDATE message") else None,
+    )
+    fakes["openai"].play(Reply(tokens=[f"w{i} " for i in range(200)], delay=0.005))
     generation = service.send(None, "Go", OPENAI)
     await wait_until(lambda: len(generation.text) > 100)
 
@@ -93,8 +100,9 @@ async def test_partial_text_is_saved_while_streaming_not_only_at_the_end(service
     row = reply_row(service, generation.conversation_id)
     assert row.status == Status.STREAMING
     assert row.content and generation.text.startswith(row.content)
-    service.stop(generation.conversation_id)
     await finished(generation)
+    elapsed_intervals = 200 * 0.005 / settings.save_interval
+    assert 2 <= len(writes) <= elapsed_intervals * 2 + 3, f"{len(writes)} writes for 200 tokens"
 
 
 async def test_an_error_mid_stream_keeps_the_text_and_is_not_retried(service, fakes):

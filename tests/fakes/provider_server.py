@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import secrets
 import threading
 import time
 from collections import deque
@@ -57,9 +58,10 @@ class Recorded:
 
 
 class FakeProviderServer:
-    def __init__(self, dialect: str, api_key: str = "test-key", models: list[str] | None = None) -> None:
+    def __init__(self, dialect: str, models: list[str] | None = None) -> None:
         self.dialect = dialect
-        self.api_key = api_key
+        # Distinctive, so a test can prove it never reaches the browser.
+        self.api_key = f"sk-test-{dialect}-{secrets.token_hex(8)}"
         self.models = models if models is not None else list(DEFAULT_MODELS[dialect])
         self.models_error: HttpError | None = None
         self.script: deque[Reply | HttpError] = deque()

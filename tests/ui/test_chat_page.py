@@ -264,3 +264,40 @@ async def test_an_unknown_conversation_says_so(user: User):
     await user.open("/c/not-a-real-id")
 
     await user.should_see("This conversation does not exist.")
+
+
+async def test_api_keys_never_reach_the_browser(user: User, app_env):
+    await user.open("/")
+    await send(user, "Hi")
+    await eventually(lambda: assert_status(replies(user)[0], "complete"))
+
+    page = (await user.http_client.get(f"/c/{open_conversation_id(user)}")).text
+
+    assert "<title>Chat</title>" in page
+    for server in app_env.values():
+        assert server.api_key not in page
+        assert server.base_url not in page
+
+
+async def test_a_one_megabyte_message_is_sent_and_shown_whole(user: User, app_env):
+    text = "0123456789abcdef" * 65_536  # 1 MiB
+    await user.open("/")
+
+    await send(user, text)
+
+    await eventually(lambda: assert_status(replies(user)[0], "complete"))
+    assert user_messages(user) == [text]
+    assert app_env["openai"].chat_requests[0].body["messages"][0]["content"] == text
+
+
+async def test_a_message_over_the_limit_is_refused_with_a_clear_message_and_kept_in_the_box(
+    user: User, app_env, monkeypatch
+):
+    await user.open("/")
+    too_long = "x" * 2_000_001
+
+    await send(user, too_long)
+
+    await user.should_see("the limit is 2,000,000")
+    assert user.find("Message").elements.pop().value == too_long
+    assert app_env["openai"].chat_requests == []
