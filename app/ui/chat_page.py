@@ -57,7 +57,8 @@ class ChatPage:
 
     def _build_drawer(self) -> None:
         with ui.left_drawer(value=True).classes("p-3") as self.drawer:
-            ui.button("New chat", icon="add", on_click=lambda: ui.navigate.to("/")).props("outline").classes("w-full")
+            new_chat = ui.button("New chat", icon="add", on_click=lambda: ui.navigate.to("/"))
+            new_chat.props('outline no-caps aria-label="New chat"').classes("w-full")
             self.conversation_list = ui.column().classes("w-full gap-0 mt-3")
         self._render_conversation_list()
 
@@ -74,8 +75,11 @@ class ChatPage:
                 self.send,
                 js_handler="(e) => { if (!e.isComposing) { e.preventDefault(); emit(); } }",
             )
-            self.send_button = ui.button("Send", icon="send", on_click=self.send).props("unelevated")
-            self.stop_button = ui.button("Stop", icon="stop", on_click=self.stop).props("unelevated color=negative")
+            # Explicit labels: Quasar upper-cases button text on screen, and names should read as written.
+            self.send_button = ui.button("Send", icon="send", on_click=self.send)
+            self.send_button.props("unelevated no-caps aria-label=Send")
+            self.stop_button = ui.button("Stop", icon="stop", on_click=self.stop)
+            self.stop_button.props("unelevated no-caps color=negative aria-label=Stop")
 
     def _render_conversation_list(self) -> None:
         self.conversation_list.clear()

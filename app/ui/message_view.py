@@ -33,7 +33,7 @@ class ReplyView:
             self.body = ui.html("", tag="div").classes("md-body").props('dir="auto"')
             self.typing = ui.spinner("dots", size="md").classes("typing")
             self.notice = ui.label("").classes("msg-notice")
-            self.banner = ui.element("div").classes("msg-error").props('role="alert"').mark("error-banner")
+            self.banner_slot = ui.element("div")
             self.footer = ui.label(model_label).classes("msg-footer")
         self._text: str | None = None
         self._status: Status | None = None
@@ -57,13 +57,15 @@ class ReplyView:
         self.footer.set_text(model_label + usage)
 
     def _show_error(self, error: str | None) -> None:
-        self.banner.clear()
-        self.banner.set_visibility(error is not None)
+        # The alert exists only while there is an error, so assistive technology announces it when it appears.
+        self.banner_slot.clear()
         if error is None:
             return
-        with self.banner:
+        with self.banner_slot, ui.element("div").classes("msg-error").props('role="alert"').mark("error-banner"):
             with ui.row().classes("items-center no-wrap gap-2"):
                 ui.icon("error_outline", color="negative")
                 ui.label(error).classes("msg-error-text")
             if self.on_retry is not None:
-                ui.button("Retry", icon="refresh", on_click=self.on_retry).props("flat dense color=negative")
+                ui.button("Retry", icon="refresh", on_click=self.on_retry).props(
+                    "flat dense no-caps color=negative aria-label=Retry"
+                )
