@@ -2,26 +2,15 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select, update
 
 from app.storage.models import Conversation, Message, Role, Status, utc_now
+from app.text import without_lone_surrogates
 
-LONE_SURROGATE = re.compile(r"[\ud800-\udfff]")
 TITLE_LENGTH = 60
-
-
-def storable_text(text: str) -> str:
-    """Text the database can hold: a lone surrogate (possible in JSON from a browser or a model) cannot be encoded
-    as UTF-8, so it becomes U+FFFD, the visible replacement character, instead of failing the whole write."""
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return LONE_SURROGATE.sub("\ufffd", text)
-    return text
 
 
 def title_from(text: str) -> str:
@@ -58,7 +47,7 @@ class ChatRepository:
             return session.exec(query).all()
 
     def add_message(self, conversation_id: str, role: Role, content: str, status: Status, model: str) -> Message:
-        content = storable_text(content)
+        content = without_lone_surrogates(content)
         message = Message(conversation_id=conversation_id, role=role, content=content, status=status, model=model)
         with self._session() as session:
             session.add(message)
@@ -75,9 +64,9 @@ class ChatRepository:
     def save_reply(self, message_id: int, **fields: object) -> None:
         """Write the given fields of an assistant message (content, status, error, usage, finish reason)."""
         if isinstance(fields.get("content"), str):
-            fields["content"] = storable_text(fields["content"])
+            fields["content"] = without_lone_surrogates(fields["content"])
         if isinstance(fields.get("error"), str):
-            fields["error"] = storable_text(fields["error"])
+            fields["error"] = without_lone_surrogates(fields["error"])
         with self._session() as session:
             session.exec(update(Message).where(col(Message.id) == message_id).values(**fields, updated_at=utc_now()))
             session.commit()

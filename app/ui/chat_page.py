@@ -10,11 +10,11 @@ from nicegui import ui
 from app.chat.generation import Generation
 from app.chat.service import ChatService, InputRefused
 from app.storage.models import Message, Role
+from app.ui.incremental import Patch
+from app.ui.live_reply import LiveReply
 from app.ui.message_view import ReplyView, UserMessageView
 from app.ui.theme import apply_theme
 
-# Coalesce token updates into at most this many re-renders per second per page.
-RENDERS_PER_SECOND = 20
 CATALOG_WAIT_SECONDS = 2.0
 NO_PROVIDER_HINT = (
     "No model provider is configured. Set OPENAI_API_KEY, ANTHROPIC_API_KEY or TOGETHER_API_KEY "
@@ -29,7 +29,6 @@ class ChatPage:
         self.client = ui.context.client
         self.reply_views: dict[int, ReplyView] = {}
         self._unsubscribe = None
-        self._render_pending = False
         self._gone = False
 
     async def build(self) -> None:
@@ -91,27 +90,31 @@ class ChatPage:
     def render_history(self) -> None:
         self.messages.clear()
         self.reply_views.clear()
+        active = self.service.active(self.conversation_id) if self.conversation_id else None
+        live = LiveReply.of(active) if active is not None and active.is_running else None
         with self.messages:
             if self.conversation_id is None:
                 self._render_empty_state()
             elif self.service.conversation(self.conversation_id) is None:
                 ui.label("This conversation does not exist.").classes("text-lg opacity-70 mx-auto mt-16")
             else:
-                self._render_messages(self.service.messages(self.conversation_id))
-        self._follow(self.service.active(self.conversation_id) if self.conversation_id else None)
+                self._render_messages(self.service.messages(self.conversation_id), live)
+        self._follow(live)
 
     def _render_empty_state(self) -> None:
         text = "How can I help?" if self.service.catalog.options else NO_PROVIDER_HINT
         ui.label(text).classes("text-xl opacity-60 mx-auto mt-24 text-center max-w-xl")
 
-    def _render_messages(self, messages: list[Message]) -> None:
+    def _render_messages(self, messages: list[Message], live: LiveReply | None) -> None:
         last_id = messages[-1].id if messages else None
         for message in messages:
             if message.role == Role.USER:
                 UserMessageView(message)
-            else:
-                on_retry = self.retry if message.id == last_id else None
-                self.reply_views[message.id] = ReplyView(message, self._model_label(message.model), on_retry)
+                continue
+            on_retry = self.retry if message.id == last_id else None
+            following = live if live is not None and live.generation.message_id == message.id else None
+            view = ReplyView(message, self._model_label(message.model), on_retry, following)
+            self.reply_views[message.id] = view
 
     # -- actions
 
@@ -147,37 +150,22 @@ class ChatPage:
 
     # -- following a reply in flight
 
-    def _follow(self, generation: Generation | None) -> None:
+    def _follow(self, live: LiveReply | None) -> None:
         if self._unsubscribe:
             self._unsubscribe()
             self._unsubscribe = None
-        if generation is not None and generation.is_running:
-            self._unsubscribe = generation.subscribe(self._on_generation_change)
-            self._render(generation)
-        self._show_controls(streaming=generation is not None and generation.is_running)
+        if live is not None:
+            self._unsubscribe = live.watch(self._on_live_update)
+        self._show_controls(streaming=live is not None)
 
-    def _on_generation_change(self, generation: Generation) -> None:
+    def _on_live_update(self, patch: Patch | None, generation: Generation) -> None:
         if self._gone:
             return
+        if view := self.reply_views.get(generation.message_id):
+            view.show(patch, generation)
         if not generation.is_running:
-            self._render(generation)
             self._follow(None)
             self._render_conversation_list()
-        elif not self._render_pending:
-            self._render_pending = True
-            asyncio.get_running_loop().call_later(1 / RENDERS_PER_SECOND, self._render_soon, generation)
-
-    def _render_soon(self, generation: Generation) -> None:
-        self._render_pending = False
-        if not self._gone and generation.is_running:
-            self._render(generation)
-
-    def _render(self, generation: Generation) -> None:
-        view = self.reply_views.get(generation.message_id)
-        if view is None:
-            return
-        view.update(generation.text, generation.status, generation.error, generation.notice)
-        view.set_usage(self._model_label(generation.model.key), generation.input_tokens, generation.output_tokens)
 
     def _show_controls(self, streaming: bool) -> None:
         self.send_button.set_visibility(not streaming)

@@ -12,10 +12,13 @@ from html import escape
 from urllib.parse import urlsplit
 
 from markdown_it import MarkdownIt
+from markdown_it.token import Token
 from pygments import highlight
 from pygments.formatters import HtmlFormatter
 from pygments.lexers import get_lexer_by_name
 from pygments.util import ClassNotFound
+
+from app.text import without_lone_surrogates
 
 SAFE_SCHEMES = {"http", "https", "mailto"}
 # markdown-it wraps the highlighted spans in <pre><code>; the styles apply inside rendered replies only.
@@ -68,5 +71,20 @@ def _parser() -> MarkdownIt:
     return parser
 
 
+def markdown_source(text: str) -> str:
+    """The text as the parser sees it: markdown-it folds CR LF and CR into LF itself, and doing it first keeps
+    character offsets in the incremental renderer aligned with the parser's lines."""
+    return without_lone_surrogates(text).replace("\r\n", "\n").replace("\r", "\n")
+
+
+def parse_blocks(source: str) -> list[Token]:
+    return _parser().parse(source, {})
+
+
+def render_tokens(tokens: list[Token]) -> str:
+    parser = _parser()
+    return parser.renderer.render(tokens, parser.options, {})
+
+
 def render_markdown(text: str) -> str:
-    return _parser().render(text)
+    return _parser().render(markdown_source(text))

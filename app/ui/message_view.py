@@ -6,8 +6,12 @@ from collections.abc import Callable
 
 from nicegui import ui
 
+from app.chat.generation import Generation
 from app.storage.models import Message, Role, Status
+from app.ui.incremental import Patch
+from app.ui.live_reply import LiveReply
 from app.ui.markdown import render_markdown
+from app.ui.streaming_markdown import StreamingMarkdown
 
 STATUS_NOTES = {
     Status.STOPPED: "Stopped",
@@ -23,38 +27,62 @@ class UserMessageView:
 
 
 class ReplyView:
-    """A reply, possibly still streaming. `update` is cheap to call often; the page throttles it."""
+    """A reply, finished or still streaming (then `live` is its shared renderer)."""
 
-    def __init__(self, message: Message, model_label: str, on_retry: Callable[[], None] | None = None) -> None:
+    def __init__(
+        self,
+        message: Message,
+        model_label: str,
+        on_retry: Callable[[], None] | None = None,
+        live: LiveReply | None = None,
+    ) -> None:
         self.on_retry = on_retry
         self.root = ui.element("div").classes("msg msg-assistant").props(f"data-role={Role.ASSISTANT.value}")
         self.root.mark("reply")
         with self.root:
-            self.body = ui.html("", tag="div").classes("md-body").props('dir="auto"')
+            if live is not None:
+                self.body = StreamingMarkdown.following(live.markdown)
+            else:
+                self.body = StreamingMarkdown(render_markdown(message.content))
             self.typing = ui.spinner("dots", size="md").classes("typing")
             self.notice = ui.label("").classes("msg-notice")
             self.banner_slot = ui.element("div")
             self.footer = ui.label(model_label).classes("msg-footer")
-        self._text: str | None = None
-        self._status: Status | None = None
-        self.update(message.content, message.status, message.error)
-        self.set_usage(model_label, message.input_tokens, message.output_tokens)
+        self._shown: dict[str, object] = {}
+        if live is not None:
+            self.show(None, live.generation)
+        else:
+            self._show_state(message.status, message.error, None)
+            self.set_usage(model_label, message.input_tokens, message.output_tokens)
 
-    def update(self, text: str, status: Status, error: str | None = None, notice: str | None = None) -> None:
-        if text != self._text:
-            self._text = text
-            self.body.set_content(render_markdown(text))
-        self.typing.set_visibility(status == Status.STREAMING and not text)
-        self.notice.set_text(notice or STATUS_NOTES.get(status, ""))
-        self.notice.set_visibility(bool(notice) or status in STATUS_NOTES)
-        if status != self._status:
-            self._status = status
-            self.root.props(f"data-status={status.value}")
-            self._show_error(error if status == Status.ERROR else None)
+    def show(self, patch: Patch | None, generation: Generation) -> None:
+        if patch is not None:
+            self.body.apply(patch)
+        self._show_state(generation.status, generation.error, generation.notice)
+        self.set_usage(generation.model.label, generation.input_tokens, generation.output_tokens)
 
     def set_usage(self, model_label: str, input_tokens: int | None, output_tokens: int | None) -> None:
         usage = f" · {input_tokens} in / {output_tokens} out" if input_tokens is not None and output_tokens else ""
-        self.footer.set_text(model_label + usage)
+        if self._changed("footer", model_label + usage):
+            self.footer.set_text(model_label + usage)
+
+    def _show_state(self, status: Status, error: str | None, notice: str | None) -> None:
+        # Each element is touched only when what it shows changes: this runs once per frame while streaming.
+        if self._changed("typing", status == Status.STREAMING and not self.body.html):
+            self.typing.set_visibility(self._shown["typing"])
+        note = notice or STATUS_NOTES.get(status, "")
+        if self._changed("notice", note):
+            self.notice.set_text(note)
+            self.notice.set_visibility(bool(note))
+        if self._changed("status", status):
+            self.root.props(f"data-status={status.value}")
+            self._show_error(error if status == Status.ERROR else None)
+
+    def _changed(self, key: str, value: object) -> bool:
+        if key in self._shown and self._shown[key] == value:
+            return False
+        self._shown[key] = value
+        return True
 
     def _show_error(self, error: str | None) -> None:
         # The alert exists only while there is an error, so assistive technology announces it when it appears.

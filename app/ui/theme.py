@@ -5,12 +5,14 @@ from __future__ import annotations
 from nicegui import ui
 
 from app.ui.markdown import CODE_STYLE
+from app.ui.streaming_markdown import PATCH_RECEIVER
 
 STYLE = """
 .msg { max-width: 52rem; width: 100%; margin: 0 auto; padding: .75rem 1rem; border-radius: .75rem; }
 .msg-user { background: rgba(127,127,127,.12); width: fit-content; max-width: min(52rem, 85%);
             margin-right: 0; margin-left: auto; }
 .msg-text { white-space: pre-wrap; overflow-wrap: anywhere; }
+.md-part { display: contents; }
 .md-body { overflow-wrap: anywhere; line-height: 1.6; }
 .md-body pre { background: rgba(127,127,127,.10); padding: .75rem; border-radius: .5rem; overflow-x: auto; }
 .md-body code { font-size: .9em; }
@@ -49,4 +51,4 @@ FOLLOW_SCRIPT = """
 
 def apply_theme() -> None:
     ui.add_css(STYLE + CODE_STYLE)
-    ui.add_body_html(FOLLOW_SCRIPT)
+    ui.add_body_html(FOLLOW_SCRIPT + PATCH_RECEIVER)

@@ -12,6 +12,7 @@ from nicegui.testing import User
 from app.storage.database import create_database
 from app.storage.models import Role, Status
 from app.storage.repository import ChatRepository
+from app.ui.streaming_markdown import StreamingMarkdown
 from tests.fakes.provider_server import HttpError, Reply
 
 pytestmark = pytest.mark.usefixtures("app_env")
@@ -35,7 +36,8 @@ def replies(user: User) -> list[ui.element]:
 
 
 def reply_text(reply: ui.element) -> str:
-    return next(e for e in reply.descendants() if isinstance(e, ui.html)).content
+    """The reply's HTML as the browser has it after applying every patch."""
+    return next(e for e in reply.descendants() if isinstance(e, StreamingMarkdown)).html
 
 
 def user_messages(user: User) -> list[str]:

@@ -1,0 +1,100 @@
+"""A growing markdown text as a sequence of small HTML patches.
+
+Finished top-level blocks are rendered once and never again; only the last block, the one still being written,
+is re-rendered, and only the part of its HTML that changed is sent. So the work and the bytes for a reply grow
+with its length, not with its length squared.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from app.ui.markdown import markdown_source, parse_blocks, render_markdown, render_tokens
+
+
+@dataclass(frozen=True)
+class Patch:
+    """Keep the first `keep` characters of the reply's HTML, append `append`; the first `stable` characters of
+    the result will never change again. `keep` is either at least the previous `stable` or 0 (start over)."""
+
+    seq: int
+    keep: int
+    append: str
+    stable: int
+
+
+def common_prefix_length(a: str, b: str) -> int:
+    limit = min(len(a), len(b))
+    if a[:limit] == b[:limit]:
+        return limit
+    low, high = 0, limit  # binary search on slices: C-speed comparisons instead of a Python loop per character
+    while low < high:
+        middle = (low + high + 1) // 2
+        if a[:middle] == b[:middle]:
+            low = middle
+        else:
+            high = middle - 1
+    return low
+
+
+class IncrementalMarkdown:
+    def __init__(self) -> None:
+        self.stable_html = ""
+        self.tail_html = ""
+        self.seq = 0
+        self._stable_source_length = 0  # characters of the source already rendered into stable_html
+
+    @property
+    def html(self) -> str:
+        return self.stable_html + self.tail_html
+
+    def update(self, text: str) -> Patch | None:
+        """The patch that brings the HTML from the last text to `text` (which must extend it); None if no change."""
+        tail_source = markdown_source(text)[self._stable_source_length :]
+        tokens = parse_blocks(tail_source)
+        starts = [(index, token.map[0]) for index, token in enumerate(tokens) if _starts_top_level_block(token)]
+        finished_html, finished_length = "", 0
+        if len(starts) >= 2:
+            # Every block but the last is finished: what follows has already begun a new block.
+            last_index, last_line = starts[-1]
+            finished_html = render_tokens(tokens[:last_index])
+            finished_length = _line_offset(tail_source, last_line)
+            tail_html = render_tokens(tokens[last_index:])
+        else:
+            tail_html = render_tokens(tokens)
+        # Only the old tail is compared and copied: the cost of an update does not grow with the finished part.
+        keep_in_tail = common_prefix_length(self.tail_html, finished_html + tail_html)
+        changed = keep_in_tail < len(self.tail_html) or finished_html or tail_html != self.tail_html
+        keep = len(self.stable_html) + keep_in_tail
+        appended = (finished_html + tail_html)[keep_in_tail:]
+        self.stable_html += finished_html
+        self.tail_html = tail_html
+        self._stable_source_length += finished_length
+        return self._next_patch(keep, appended) if changed else None
+
+    def finish(self, text: str) -> Patch | None:
+        """The last patch: afterwards the HTML is exactly a full render of `text` (a link reference defined at the
+        end, say, can change a block that was already final; then the reply is sent once more, whole)."""
+        old_html, full_html = self.html, render_markdown(text)
+        keep = common_prefix_length(old_html, full_html)
+        if keep < len(self.stable_html):
+            keep = 0
+        unchanged = keep == len(old_html) == len(full_html) and not self.tail_html
+        self.stable_html, self.tail_html = full_html, ""
+        self._stable_source_length = len(markdown_source(text))
+        return None if unchanged else self._next_patch(keep, full_html[keep:])
+
+    def _next_patch(self, keep: int, appended: str) -> Patch:
+        self.seq += 1
+        return Patch(self.seq, keep, appended, len(self.stable_html))
+
+
+def _starts_top_level_block(token) -> bool:
+    return token.level == 0 and token.nesting >= 0 and token.map is not None
+
+
+def _line_offset(source: str, line: int) -> int:
+    offset = 0
+    for _ in range(line):
+        offset = source.index("\n", offset) + 1
+    return offset

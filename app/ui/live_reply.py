@@ -1,0 +1,64 @@
+"""A reply in flight as the pages see it: rendered once per frame, whatever the token rate, for every tab."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from weakref import WeakKeyDictionary
+
+from app.chat.generation import Generation
+from app.ui.incremental import IncrementalMarkdown, Patch
+
+log = logging.getLogger(__name__)
+
+# Updates are coalesced to at most one per frame: at 1,000+ tokens/s a browser could not show more anyway.
+FRAME_SECONDS = 1 / 60
+
+LiveListener = Callable[[Patch | None, Generation], None]
+
+_live_replies: WeakKeyDictionary[Generation, LiveReply] = WeakKeyDictionary()
+
+
+class LiveReply:
+    """Shared by every tab showing one reply: one render per frame, the same patch to each of them."""
+
+    @classmethod
+    def of(cls, generation: Generation) -> LiveReply:
+        if generation not in _live_replies:
+            _live_replies[generation] = cls(generation)
+        return _live_replies[generation]
+
+    def __init__(self, generation: Generation) -> None:
+        self.generation = generation
+        self.markdown = IncrementalMarkdown()
+        self.markdown.update(generation.text)
+        self._listeners: list[LiveListener] = []
+        self._flush_scheduled: asyncio.TimerHandle | None = None
+        self._last_flush = 0.0
+        generation.subscribe(self._on_change)
+
+    def watch(self, listener: LiveListener) -> Callable[[], None]:
+        self._listeners.append(listener)
+        return lambda: self._listeners.remove(listener) if listener in self._listeners else None
+
+    def _on_change(self, generation: Generation) -> None:
+        if not generation.is_running:
+            if self._flush_scheduled is not None:
+                self._flush_scheduled.cancel()
+            self._flush(final=True)
+        elif self._flush_scheduled is None:
+            wait = max(0.0, self._last_flush + FRAME_SECONDS - time.monotonic())
+            self._flush_scheduled = asyncio.get_running_loop().call_later(wait, self._flush)
+
+    def _flush(self, final: bool = False) -> None:
+        self._flush_scheduled = None
+        self._last_flush = time.monotonic()
+        text = self.generation.text
+        patch = self.markdown.finish(text) if final else self.markdown.update(text)
+        for listener in list(self._listeners):
+            try:
+                listener(patch, self.generation)
+            except Exception:  # one broken page must not stop the others' updates
+                log.exception("A page following conversation %s failed", self.generation.conversation_id)

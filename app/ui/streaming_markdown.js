@@ -1,0 +1,60 @@
+// A reply's HTML, updated by patches: finished blocks are appended once, only the unfinished tail is replaced.
+// Patches reach window.chatPatch (installed by the page before any message) and wait there until this mounts.
+function setSafeHTML(element, html) {
+  if (element.setHTML) element.setHTML(html);  // the browser's own sanitizer, as NiceGUI's ui.html uses
+  else element.innerHTML = html;  // the server renders markdown without raw HTML, so this is still inert
+}
+
+function appendSafeHTML(element, html) {
+  const holder = document.createElement("div");
+  setSafeHTML(holder, html);
+  element.append(...holder.childNodes);
+}
+
+export default {
+  template: `<div><div ref="stable" class="md-part"></div><div ref="tail" class="md-part"></div></div>`,
+  props: { content: String, seq: Number, stable: Number },
+  mounted() {
+    this.reset();
+    window.chatReplies.set(this.$el.id, this);
+    const waiting = window.chatPending.get(this.$el.id) || [];
+    window.chatPending.delete(this.$el.id);
+    for (const patch of waiting) this.applyPatch(...patch);
+  },
+  updated() {
+    if (this.seq > this.appliedSeq) this.reset();  // a fresh snapshot from the server, newer than our patches
+  },
+  unmounted() {
+    window.chatReplies.delete(this.$el.id);
+  },
+  methods: {
+    reset() {
+      this.appliedSeq = this.seq;
+      this.stableLength = this.stable;
+      this.tail = this.content.slice(this.stable);
+      setSafeHTML(this.$refs.stable, this.content.slice(0, this.stable));
+      setSafeHTML(this.$refs.tail, this.tail);
+    },
+    applyPatch(seq, keep, stable, append) {
+      if (seq <= this.appliedSeq) return;  // already applied (messages are replayed after a reconnect)
+      this.appliedSeq = seq;
+      let tail;
+      if (keep < this.stableLength) {
+        this.$refs.stable.replaceChildren();
+        this.stableLength = 0;
+        tail = append;
+      } else {
+        tail = this.tail.slice(0, keep - this.stableLength) + append;
+      }
+      if (stable > this.stableLength) {
+        appendSafeHTML(this.$refs.stable, tail.slice(0, stable - this.stableLength));
+        tail = tail.slice(stable - this.stableLength);
+        this.stableLength = stable;
+      }
+      if (tail !== this.tail || !tail) {
+        this.tail = tail;
+        setSafeHTML(this.$refs.tail, tail);
+      }
+    },
+  },
+};

