@@ -97,13 +97,11 @@ def test_each_update_sends_only_what_changed_not_the_whole_reply():
 
 
 def test_finished_blocks_are_not_rendered_again(monkeypatch):
-    import app.ui.incremental as incremental
-
+    # The module as this class sees it (NiceGUI's test plugin may have re-imported the package meanwhile).
+    module_globals = IncrementalMarkdown.update.__globals__
     rendered = []
-    real_render = incremental.render_tokens
-    monkeypatch.setattr(
-        incremental, "render_tokens", lambda tokens: rendered.append(len(tokens)) or real_render(tokens)
-    )
+    real_render = module_globals["render_tokens"]
+    monkeypatch.setitem(module_globals, "render_tokens", lambda t: rendered.append(len(t)) or real_render(t))
     text = "".join(f"Block {i}.\n\n" for i in range(300))
     list(stream(text, list(range(0, len(text), 7))))
 
