@@ -13,7 +13,7 @@ from app.chat.retry import retry_delay
 from app.providers.base import ChatRequest, Finish, ProviderError, StreamEvent, TextDelta, Usage
 from app.providers.catalog import ModelOption
 from app.settings import Settings
-from app.storage.models import Status
+from app.storage.models import Message, Status
 from app.storage.repository import ChatRepository
 
 log = logging.getLogger(__name__)
@@ -22,10 +22,13 @@ Listener = Callable[["Generation"], None]
 
 
 class Generation:
-    def __init__(self, conversation_id: str, message_id: int, model: ModelOption) -> None:
+    def __init__(
+        self, conversation_id: str, message_id: int, model: ModelOption, prompt: Message | None = None
+    ) -> None:
         self.conversation_id = conversation_id
         self.message_id = message_id
         self.model = model
+        self.prompt = prompt  # the person's message this reply answers, when it was just sent
         self.text = ""
         self.status = Status.STREAMING
         self.error: str | None = None

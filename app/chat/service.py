@@ -58,8 +58,8 @@ class ChatService:
             conversation_id = self.repository.create_conversation(model.key).id
         else:
             self._require_idle(conversation_id)
-        self.repository.add_message(conversation_id, Role.USER, text, Status.COMPLETE, model.key)
-        return self._start_reply(conversation_id, model)
+        prompt = self.repository.add_message(conversation_id, Role.USER, text, Status.COMPLETE, model.key)
+        return self._start_reply(conversation_id, model, prompt)
 
     def retry(self, conversation_id: str, model_key: str) -> Generation:
         """Ask again for the reply to the last message; the failed attempt stays in the history."""
@@ -95,12 +95,12 @@ class ChatService:
         if conversation_id in self._generations:
             raise InputRefused("A reply is still being written here. Wait for it or press Stop.")
 
-    def _start_reply(self, conversation_id: str, model: ModelOption) -> Generation:
+    def _start_reply(self, conversation_id: str, model: ModelOption, prompt: Message | None = None) -> Generation:
         # The reply's row exists before the provider is called, so a crash at any point leaves a trace.
         request = self._request_for(conversation_id, model)
         reply = self.repository.add_message(conversation_id, Role.ASSISTANT, "", Status.STREAMING, model.key)
         assert reply.id is not None
-        generation = Generation(conversation_id, reply.id, model)
+        generation = Generation(conversation_id, reply.id, model, prompt)
         self._generations[conversation_id] = generation
         generation.task = asyncio.get_running_loop().create_task(
             self._run(generation, request), name=f"reply-{conversation_id}"

@@ -131,8 +131,9 @@ class ChatPage:
         if self.conversation_id is None:
             self.conversation_id = generation.conversation_id
             ui.navigate.history.replace(f"/c/{self.conversation_id}")
+            self.messages.clear()  # the empty-state hint
         self._render_conversation_list()
-        self.render_history()
+        self._append_exchange(generation)
 
     def stop(self) -> None:
         if self.conversation_id:
@@ -142,11 +143,24 @@ class ChatPage:
         if self.conversation_id is None:
             return
         try:
-            self.service.retry(self.conversation_id, self.model_select.value)
+            generation = self.service.retry(self.conversation_id, self.model_select.value)
         except InputRefused as refusal:
             ui.notify(str(refusal), type="warning")
             return
-        self.render_history()
+        self._append_exchange(generation)
+
+    def _append_exchange(self, generation: Generation) -> None:
+        """Add what was just sent and its reply below what is shown: the history is not rendered again, which on a
+        long conversation would re-send every message to the browser."""
+        for view in self.reply_views.values():
+            view.drop_retry()
+        live = LiveReply.of(generation)
+        with self.messages:
+            if generation.prompt is not None:
+                UserMessageView(generation.prompt)
+            view = ReplyView(None, generation.model.label, self.retry, live)
+        self.reply_views[generation.message_id] = view
+        self._follow(live)
 
     # -- following a reply in flight
 

@@ -76,13 +76,20 @@ class ReplyView:
             self.notice.set_visibility(bool(note))
         if self._changed("status", status):
             self.root.props(f"data-status={status.value}")
-            self._show_error(error if status == Status.ERROR else None)
+            self._shown["error"] = error if status == Status.ERROR else None
+            self._show_error(self._shown["error"])
 
     def _changed(self, key: str, value: object) -> bool:
         if key in self._shown and self._shown[key] == value:
             return False
         self._shown[key] = value
         return True
+
+    def drop_retry(self) -> None:
+        """Once a newer message follows, retrying this reply would answer the wrong question."""
+        if self.on_retry is not None:
+            self.on_retry = None
+            self._show_error(self._shown.get("error"))
 
     def _show_error(self, error: str | None) -> None:
         # The alert exists only while there is an error, so assistive technology announces it when it appears.

@@ -36,13 +36,19 @@ STYLE = """
 FOLLOW_SCRIPT = """
 <script>
 (() => {
-  let follow = true;
+  let follow = true, pending = false;
   addEventListener('scroll', () => {
     const el = document.scrollingElement;
     follow = el.scrollHeight - el.scrollTop - el.clientHeight < 120;
   }, {passive: true});
+  // Scrolling waits for the next frame: reading scrollHeight on every change would force a layout each time.
   new MutationObserver(() => {
-    if (follow) document.scrollingElement.scrollTop = document.scrollingElement.scrollHeight;
+    if (!follow || pending) return;
+    pending = true;
+    requestAnimationFrame(() => {
+      pending = false;
+      if (follow) document.scrollingElement.scrollTop = document.scrollingElement.scrollHeight;
+    });
   }).observe(document.body, {childList: true, subtree: true, characterData: true});
 })();
 </script>

@@ -35,6 +35,8 @@ class Reply:
     error_type: str = "overloaded_error"
     error_message: str = "Overloaded"
     drop_after: int | None = None
+    rate: float | None = None  # tokens per second, paced by the clock (for benchmarks); overrides `delay`
+    sent_at: list[float] = field(default_factory=list)  # wall-clock time each token was written
 
     @property
     def text(self) -> str:
@@ -192,6 +194,8 @@ class FakeProviderServer:
     ) -> None:
         await _send_chunk(writer, encoder.start(reply.input_tokens))
         self.streaming.set()
+        if reply.rate:
+            return await self._play_paced(writer, encoder, reply, hangup)
         for sent, token in enumerate(reply.tokens):
             if sent == reply.fail_after:
                 await _send_chunk(writer, encoder.error(reply.error_message, reply.error_type))
@@ -210,6 +214,25 @@ class FakeProviderServer:
             await _send_chunk(writer, encoder.token(token))
         await _send_chunk(writer, encoder.finish(reply.finish, reply.input_tokens, len(reply.tokens)))
         return await _end_chunks(writer)
+
+    async def _play_paced(
+        self, writer: asyncio.StreamWriter, encoder: ChunkEncoder, reply: Reply, hangup: asyncio.Future
+    ) -> None:
+        """Token i leaves at start + i / rate; tokens that fall due together go out in one write."""
+        start, sent = time.monotonic(), 0
+        while sent < len(reply.tokens):
+            due = min(len(reply.tokens), int((time.monotonic() - start) * reply.rate) + 1)
+            batch = b"".join(encoder.token(token) for token in reply.tokens[sent:due])
+            writer.write(f"{len(batch):x}\r\n".encode() + batch + b"\r\n")
+            reply.sent_at.extend([time.time()] * (due - sent))
+            await writer.drain()
+            sent = due
+            await asyncio.wait([hangup], timeout=max(0.0, start + sent / reply.rate - time.monotonic()))
+            if hangup.done():
+                self.hung_up.set()
+                return
+        await _send_chunk(writer, encoder.finish(reply.finish, reply.input_tokens, len(reply.tokens)))
+        await _end_chunks(writer)
 
 
 def _status_line(status: int) -> bytes:

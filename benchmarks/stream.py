@@ -1,0 +1,235 @@
+"""Streaming speed: this app against the naive `markdown.content += delta` pattern, in one run.
+
+    python benchmarks/stream.py            # the full table (a few minutes)
+    python benchmarks/stream.py --quick    # small sizes, to check the benchmark itself works
+
+A fake OpenAI server on 127.0.0.1 streams marked tokens at a fixed rate; headless Chromium shows the replies.
+Latency is from the fake server writing a token to that token being in the page's DOM.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+from playwright.async_api import async_playwright
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from benchmarks.probe import Tab  # noqa: E402
+from benchmarks.report import Result, print_report  # noqa: E402
+from tests.fakes.provider_server import FakeProviderServer, Reply  # noqa: E402
+
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+MODEL = "bench-model"
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    app: str  # "chat" (this app) or "naive"
+    tokens: int
+    rate: float
+    tabs: int = 1
+    history: int = 0  # earlier messages already on the page
+
+
+def scenarios(quick: bool) -> list[Scenario]:
+    if quick:
+        return [Scenario("quick", "chat", 300, 1000), Scenario("quick", "naive", 300, 1000)]
+    return [
+        Scenario("2,000 tokens @ 1,000/s", "chat", 2000, 1000),
+        Scenario("2,000 tokens @ 1,000/s", "naive", 2000, 1000),
+        Scenario("8,000 tokens @ 1,000/s", "chat", 8000, 1000),
+        Scenario("8,000 tokens @ 1,000/s", "naive", 8000, 1000),
+        Scenario("8,000 tokens @ 3,000/s", "chat", 8000, 3000),
+        Scenario("20 tabs x 1,000 tokens @ 100/s", "chat", 1000, 100, tabs=20),
+        Scenario("2,000 tokens @ 1,000/s, 200 earlier messages", "chat", 2000, 1000, history=200),
+    ]
+
+
+def marked_tokens(count: int) -> list[str]:
+    """A markdown reply whose every token carries a marker tN: paragraphs, bold, lists, headings, code."""
+    tokens = []
+    for i in range(count):
+        if i % 400 == 390:
+            tokens.append(f"\n\n```python\nvalue_t{i} = {i}")
+        elif i % 400 in range(391, 399):
+            tokens.append(f"\nvalue_t{i} = {i}")
+        elif i % 400 == 399:
+            tokens.append(f"\nvalue_t{i} = {i}\n```\n\n")
+        elif i % 100 == 0:
+            tokens.append(f"\n\n## Part t{i}\n\n")
+        elif i % 100 in range(60, 66):
+            tokens.append(f"\n- item t{i}")
+        elif i % 100 == 66:
+            tokens.append(f"\n\nt{i}")
+        elif i % 7 == 0:
+            tokens.append(f" **t{i}**")
+        else:
+            tokens.append(f" t{i}")
+    return tokens
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def seed_history(database_url: str, count: int) -> str:
+    from app.storage.database import create_database
+    from app.storage.models import Role, Status
+    from app.storage.repository import ChatRepository
+
+    repository = ChatRepository(create_database(database_url))
+    conversation = repository.create_conversation(f"openai:{MODEL}")
+    for i in range(count // 2):
+        repository.add_message(
+            conversation.id, Role.USER, f"Question {i}: how does **this** work?", Status.COMPLETE, f"openai:{MODEL}"
+        )
+        answer = f"Answer {i}.\n\n- first point\n- second point\n\n```python\nprint({i})\n```\n\nThat is all."
+        repository.add_message(conversation.id, Role.ASSISTANT, answer, Status.COMPLETE, f"openai:{MODEL}")
+    return conversation.id
+
+
+class AppProcess:
+    def __init__(self, scenario: Scenario, fake: FakeProviderServer, workdir: Path) -> None:
+        self.port = free_port()
+        self.database_url = f"sqlite:///{workdir / 'chat.db'}"
+        script = ROOT / ("main.py" if scenario.app == "chat" else "benchmarks/naive_app.py")
+        env = {
+            k: v
+            for k, v in os.environ.items()
+            if not k.startswith(("PYTEST_", "NICEGUI_", "ANTHROPIC_", "TOGETHER_", "OPENAI_"))
+        }
+        env.update(
+            OPENAI_API_KEY=fake.api_key,
+            OPENAI_BASE_URL=fake.base_url,
+            OPENAI_MODELS=MODEL,
+            DATABASE_URL=self.database_url,
+        )
+        self.conversation = seed_history(self.database_url, scenario.history) if scenario.history else None
+        self.process = subprocess.Popen(
+            [sys.executable, str(script), "--port", str(self.port)],
+            cwd=workdir,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+
+    @property
+    def url(self) -> str:
+        path = f"/c/{self.conversation}" if self.conversation else "/"
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    async def ready(self) -> None:
+        async with httpx.AsyncClient() as client:
+            for _ in range(150):
+                try:
+                    await client.get(self.url, timeout=2)
+                    return
+                except httpx.TransportError:
+                    await asyncio.sleep(0.2)
+        raise RuntimeError("the app did not start")
+
+    def cpu_seconds(self) -> float:
+        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def peak_rss_mb(self) -> float:
+        for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+        return float("nan")
+
+    def stop(self) -> None:
+        self.process.send_signal(signal.SIGINT)
+        try:
+            self.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+
+
+async def run(browser, fake: FakeProviderServer, scenario: Scenario) -> Result:
+    with tempfile.TemporaryDirectory() as workdir:
+        app = AppProcess(scenario, fake, Path(workdir))
+        try:
+            await app.ready()
+            tabs = [await Tab.open(browser, app.url) for _ in range(scenario.tabs)]
+            replies = [Reply(tokens=marked_tokens(scenario.tokens), rate=scenario.rate) for _ in tabs]
+            fake.play(*replies)
+            bytes_before = [tab.ws_bytes for tab in tabs]
+            cpu_before = app.cpu_seconds()
+            await asyncio.gather(*(tab.send(f"Benchmark {i}") for i, tab in enumerate(tabs)))
+            # The naive pattern falls far behind; it gets a long wait before it counts as not finished.
+            budget = scenario.tokens / scenario.rate + (90 if scenario.app == "naive" else 30)
+            await asyncio.gather(*(tab.wait_for_token(scenario.tokens - 1, budget) for tab in tabs))
+            waited_until = time.time()
+            await asyncio.sleep(0.5)  # the final patch and status updates
+            cpu = app.cpu_seconds() - cpu_before
+            result = Result(
+                scenario.name,
+                scenario.app,
+                scenario.tokens,
+                scenario.rate,
+                scenario.tabs,
+                cpu_seconds=cpu,
+                peak_rss_mb=app.peak_rss_mb(),
+            )
+            for tab, reply, before in zip(tabs, replies, bytes_before, strict=True):
+                result.add_tab(reply, await tab.seen_ms(), tab.ws_bytes - before, waited_until)
+                await tab.close()
+            return result
+        finally:
+            app.stop()
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="small sizes, to check the benchmark works")
+    parser.add_argument("--only", default="", help="run only the scenarios whose name contains this")
+    arguments = parser.parse_args()
+    quick = arguments.quick
+    executable = shutil.which("chromium") or shutil.which("chromium-browser")
+    if executable is None:
+        sys.exit("Chromium is needed: run `bash benchmarks/install-chromium.sh` first.")
+    fake = FakeProviderServer("openai", models=[MODEL]).start()
+    results = []
+    started = time.monotonic()
+    try:
+        async with async_playwright() as playwright:
+            browser = await playwright.chromium.launch(executable_path=executable, args=CHROMIUM_FLAGS)
+            for scenario in [s for s in scenarios(quick) if arguments.only in s.name]:
+                print(f"… {scenario.name} ({scenario.app})", file=sys.stderr, flush=True)
+                results.append(await run(browser, fake, scenario))
+            await browser.close()
+    finally:
+        fake.stop()
+    command = "python benchmarks/stream.py" + (" --quick" if quick else "")
+    print_report(results, command, time.monotonic() - started)
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
