@@ -44,7 +44,11 @@ class ReplyView:
                 self.body = StreamingMarkdown.following(live.markdown)
             else:
                 self.body = StreamingMarkdown(render_markdown(message.content))
-            self.typing = ui.spinner("dots", size="md").classes("typing")
+            # CSS dots, deleted once text arrives: an SVG spinner animates on (and costs CPU) even when hidden.
+            self.typing: ui.element | None = ui.element("div").classes("typing").props('aria-label="Thinking"')
+            with self.typing:
+                for _ in range(3):
+                    ui.element("span")
             self.notice = ui.label("").classes("msg-notice")
             self.banner_slot = ui.element("div")
             self.footer = ui.label(model_label).classes("msg-footer")
@@ -68,8 +72,9 @@ class ReplyView:
 
     def _show_state(self, status: Status, error: str | None, notice: str | None) -> None:
         # Each element is touched only when what it shows changes: this runs once per frame while streaming.
-        if self._changed("typing", status == Status.STREAMING and not self.body.html):
-            self.typing.set_visibility(self._shown["typing"])
+        if self.typing is not None and (status != Status.STREAMING or self.body.html):
+            self.typing.delete()
+            self.typing = None
         note = notice or STATUS_NOTES.get(status, "")
         if self._changed("notice", note):
             self.notice.set_text(note)

@@ -8,7 +8,9 @@ from app.ui.markdown import CODE_STYLE
 from app.ui.streaming_markdown import PATCH_RECEIVER
 
 STYLE = """
-.msg { max-width: 52rem; width: 100%; margin: 0 auto; padding: .75rem 1rem; border-radius: .75rem; }
+.msg { max-width: 52rem; width: 100%; margin: 0 auto; padding: .75rem 1rem; border-radius: .75rem;
+       /* A growing reply re-lays-out and repaints only itself; messages off screen are not rendered at all. */
+       contain: layout paint style; content-visibility: auto; contain-intrinsic-size: auto 6rem; }
 .msg-user { background: rgba(127,127,127,.12); width: fit-content; max-width: min(52rem, 85%);
             margin-right: 0; margin-left: auto; }
 .msg-text { white-space: pre-wrap; overflow-wrap: anywhere; }
@@ -20,6 +22,12 @@ STYLE = """
 .md-body th, .md-body td { border: 1px solid rgba(127,127,127,.35); padding: .25rem .6rem; }
 .md-body p { margin: .4rem 0; }
 .md-image-link::before { content: ""; }
+.typing { display: flex; gap: .3rem; padding: .5rem 0; }
+.typing span { width: .5rem; height: .5rem; border-radius: 50%; background: currentColor; opacity: .25;
+               animation: typing 1.2s infinite ease-in-out; }
+.typing span:nth-child(2) { animation-delay: .2s; }
+.typing span:nth-child(3) { animation-delay: .4s; }
+@keyframes typing { 40% { opacity: .8; } }
 .msg-notice { font-size: .85rem; opacity: .7; font-style: italic; }
 .msg-error { display: flex; align-items: center; justify-content: space-between; gap: .5rem; margin-top: .5rem;
              padding: .5rem .75rem; border-radius: .5rem; border: 1px solid var(--q-negative);
