@@ -1,7 +1,8 @@
-"""What a benchmark tab measures in the browser: when each token reaches the DOM, and the websocket bytes."""
+"""What a benchmark tab measures in the browser: when each token reaches the DOM."""
 
 from __future__ import annotations
 
+import subprocess
 import time
 
 from playwright.async_api import BrowserContext, Page
@@ -42,17 +43,20 @@ class Tab:
     def __init__(self, context: BrowserContext, page: Page) -> None:
         self.context = context
         self.page = page
-        self.ws_bytes = 0
         self.clock_offset_ms = 0.0
+        self.payload_bytes = 0
 
     @classmethod
-    async def open(cls, browser, url: str) -> Tab:
+    async def open(cls, browser, url: str, count_frames: bool = False) -> Tab:
+        """`count_frames`: sum the websocket payload the page receives, through DevTools (which copies every frame,
+        so only one tab of a scenario does it)."""
         context = await browser.new_context(viewport={"width": 1200, "height": 900})
         page = await context.new_page()
         tab = cls(context, page)
-        cdp = await context.new_cdp_session(page)
-        await cdp.send("Network.enable")
-        cdp.on("Network.webSocketFrameReceived", tab._count_frame)
+        if count_frames:
+            cdp = await context.new_cdp_session(page)
+            await cdp.send("Network.enable")
+            cdp.on("Network.webSocketFrameReceived", tab._count_frame)
         await page.goto(url)
         await page.get_by_placeholder("Message").wait_for()
         await page.evaluate(OBSERVER)
@@ -60,7 +64,7 @@ class Tab:
         return tab
 
     def _count_frame(self, event: dict) -> None:
-        self.ws_bytes += len(event["response"]["payloadData"].encode())
+        self.payload_bytes += len(event["response"]["payloadData"].encode())
 
     async def _clock_offset(self) -> float:
         """Browser clock minus this process's clock, from the round trip with the smallest delay."""
@@ -77,6 +81,7 @@ class Tab:
         await self.page.get_by_placeholder("Message").press("Enter")
 
     async def wait_for_token(self, index: int, timeout_s: float) -> bool:
+        """Polls once the stream should be over: polling while it runs would add work to what is measured."""
         try:
             await self.page.wait_for_function(f"window.__seen.length > {index}", timeout=timeout_s * 1000, polling=100)
         except Exception:  # a timeout: the reply did not finish in time, which the table reports
@@ -90,3 +95,25 @@ class Tab:
 
     async def close(self) -> None:
         await self.context.close()
+
+
+def bytes_sent_per_connection(port: int) -> dict[str, int]:
+    """TCP payload bytes the server on `port` has sent and had acknowledged, per open connection (by the peer's
+    address), from the kernel's own counters: measuring this way adds no work to the browser or the server."""
+    listing = subprocess.run(
+        ["ss", "-tinH", "state", "established", f"( sport = :{port} )"], capture_output=True, text=True, check=True
+    ).stdout.split("\n")
+    sent, peer = {}, None
+    for line in listing:
+        fields = line.split()
+        if len(fields) >= 4 and ":" in fields[-1] and not line.startswith((" ", "\t")):
+            peer = fields[-1]
+        for field in fields:
+            if field.startswith("bytes_acked:") and peer:
+                sent[peer] = int(field.split(":")[1])
+    return sent
+
+
+def bytes_sent_since(before: dict[str, int], port: int) -> int:
+    after = bytes_sent_per_connection(port)
+    return sum(total - before.get(peer, 0) for peer, total in after.items())

@@ -28,7 +28,7 @@ from playwright.async_api import async_playwright
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.probe import Tab  # noqa: E402
+from benchmarks.probe import Tab, bytes_sent_per_connection, bytes_sent_since  # noqa: E402
 from benchmarks.report import Result, print_report  # noqa: E402
 from tests.fakes.provider_server import FakeProviderServer, Reply  # noqa: E402
 
@@ -177,14 +177,15 @@ async def run(browser, fake: FakeProviderServer, scenario: Scenario) -> Result:
         app = AppProcess(scenario, fake, Path(workdir))
         try:
             await app.ready()
-            tabs = [await Tab.open(browser, app.url) for _ in range(scenario.tabs)]
+            tabs = [await Tab.open(browser, app.url, count_frames=i == 0) for i in range(scenario.tabs)]
             replies = [Reply(tokens=marked_tokens(scenario.tokens), rate=scenario.rate) for _ in tabs]
             fake.play(*replies)
-            bytes_before = [tab.ws_bytes for tab in tabs]
+            wire_before, payload_before = bytes_sent_per_connection(app.port), tabs[0].payload_bytes
             cpu_before = app.cpu_seconds()
             await asyncio.gather(*(tab.send(f"Benchmark {i}") for i, tab in enumerate(tabs)))
             # The naive pattern falls far behind; it gets a long wait before it counts as not finished.
             budget = scenario.tokens / scenario.rate + (90 if scenario.app == "naive" else 30)
+            await asyncio.sleep(scenario.tokens / scenario.rate)
             await asyncio.gather(*(tab.wait_for_token(scenario.tokens - 1, budget) for tab in tabs))
             waited_until = time.time()
             await asyncio.sleep(0.5)  # the final patch and status updates
@@ -198,8 +199,10 @@ async def run(browser, fake: FakeProviderServer, scenario: Scenario) -> Result:
                 cpu_seconds=cpu,
                 peak_rss_mb=app.peak_rss_mb(),
             )
-            for tab, reply, before in zip(tabs, replies, bytes_before, strict=True):
-                result.add_tab(reply, await tab.seen_ms(), tab.ws_bytes - before, waited_until)
+            result.wire_bytes = bytes_sent_since(wire_before, app.port)
+            result.payload_bytes = tabs[0].payload_bytes - payload_before
+            for tab, reply in zip(tabs, replies, strict=True):
+                result.add_tab(reply, await tab.seen_ms(), waited_until)
                 await tab.close()
             return result
         finally:

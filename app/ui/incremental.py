@@ -42,7 +42,9 @@ class IncrementalMarkdown:
         self.stable_html = ""
         self.tail_html = ""
         self.seq = 0
-        self._stable_source_length = 0  # characters of the source already rendered into stable_html
+        self._source = ""  # the text as the parser sees it, extended as the text grows
+        self._consumed = 0  # characters of the raw text already in _source
+        self._stable_source_length = 0  # characters of _source already rendered into stable_html
 
     @property
     def html(self) -> str:
@@ -50,7 +52,8 @@ class IncrementalMarkdown:
 
     def update(self, text: str) -> Patch | None:
         """The patch that brings the HTML from the last text to `text` (which must extend it); None if no change."""
-        tail_source = markdown_source(text)[self._stable_source_length :]
+        self._extend_source(text, final=False)
+        tail_source = self._source[self._stable_source_length :]
         tokens = parse_blocks(tail_source)
         starts = [(index, token.map[0]) for index, token in enumerate(tokens) if _starts_top_level_block(token)]
         finished_html, finished_length = "", 0
@@ -81,8 +84,17 @@ class IncrementalMarkdown:
             keep = 0
         unchanged = keep == len(old_html) == len(full_html) and not self.tail_html
         self.stable_html, self.tail_html = full_html, ""
-        self._stable_source_length = len(markdown_source(text))
+        self._extend_source(text, final=True)
+        self._stable_source_length = len(self._source)
         return None if unchanged else self._next_patch(keep, full_html[keep:])
+
+    def _extend_source(self, text: str, final: bool) -> None:
+        """Normalise only what is new, so an update costs the same at the end of a long reply as at its start.
+        A trailing CR waits for the next character: it may be the first half of a CRLF."""
+        end = len(text) if final or not text.endswith("\r") else len(text) - 1
+        if end > self._consumed:
+            self._source += markdown_source(text[self._consumed : end])
+            self._consumed = end
 
     def _next_patch(self, keep: int, appended: str) -> Patch:
         self.seq += 1

@@ -17,7 +17,7 @@ log = logging.getLogger(__name__)
 FRAME_SECONDS = 1 / 60
 # With many replies streaming at once, each waits longer between updates so that the server as a whole sends
 # at most this many: past it, rendering and sending patches, not tokens, would become the bottleneck.
-PATCHES_PER_SECOND = 300
+PATCHES_PER_SECOND = 240
 
 LiveListener = Callable[[Patch | None, Generation], None]
 

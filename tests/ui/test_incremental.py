@@ -106,3 +106,12 @@ def test_finished_blocks_are_not_rendered_again(monkeypatch):
     list(stream(text, list(range(0, len(text), 7))))
 
     assert max(rendered) <= 6, "only the last block or two are ever re-rendered"
+
+
+def test_windows_line_endings_split_across_updates_render_as_one_line_break():
+    text = "first line\r\nsecond line\r\n\r\nnext paragraph\r\n"
+    cuts = [i + 1 for i, ch in enumerate(text) if ch == "\r"]  # every update ends between CR and LF
+
+    *_, (_, html, _) = stream(text, cuts)
+
+    assert html == render_markdown(text) == "<p>first line\nsecond line</p>\n<p>next paragraph</p>\n"
