@@ -26,16 +26,14 @@ class AnthropicProvider:
             return [model.id async for model in self.client.models.list(limit=100)]
 
     async def stream(self, request: ChatRequest) -> AsyncIterator[StreamEvent]:
-        optional: dict = {"system": request.system} if request.system else {}
-        if request.temperature is not None:
-            optional["temperature"] = request.temperature
+        optional = {"system": request.system} if request.system else {}
         with translated_errors(self.label, anthropic, httpx2):
             stream = await self.client.messages.create(
                 model=request.model,
                 messages=alternating_messages(request.turns),
                 max_tokens=request.max_output_tokens,
                 stream=True,
-                **optional,
+                **optional,  # no sampling arguments: this Messages API takes none (`output_config` replaced them)
             )
             async with stream:
                 input_tokens = None

@@ -44,6 +44,11 @@ class ChatRequest:
     system: str | None = None
     temperature: float | None = None
 
+    @property
+    def sampling(self) -> dict:
+        """Optional sampling arguments, named as all three APIs name them; absent ones use the model's default."""
+        return {"temperature": self.temperature} if self.temperature is not None else {}
+
 
 class ErrorKind(StrEnum):
     RATE_LIMIT = "RATE_LIMIT"

@@ -34,23 +34,25 @@ class OpenAIProvider:
         return sorted(model for model in models if is_chat_model(model))
 
     async def stream(self, request: ChatRequest) -> AsyncIterator[StreamEvent]:
-        messages = [{"role": turn.role, "content": turn.content} for turn in request.turns]
-        if request.system:
-            messages.insert(0, {"role": "system", "content": request.system})
-        optional = {"temperature": request.temperature} if request.temperature is not None else {}
         with translated_errors(self.label, openai, httpx2):
             stream = await self.client.chat.completions.create(
                 model=request.model,
-                messages=messages,
+                messages=chat_messages(request),
                 stream=True,
                 stream_options={"include_usage": True},
                 max_completion_tokens=request.max_output_tokens,
-                **optional,
+                **request.sampling,
             )
             async with stream:  # closes the HTTP response at once on Stop, so generation and billing end
                 async for chunk in stream:
                     for event in events_from_chunk(chunk):
                         yield event
+
+
+def chat_messages(request: ChatRequest) -> list[dict]:
+    """The conversation in the OpenAI shape, the system prompt first."""
+    system = [{"role": "system", "content": request.system}] if request.system else []
+    return system + [{"role": turn.role, "content": turn.content} for turn in request.turns]
 
 
 def events_from_chunk(chunk) -> list[StreamEvent]:

@@ -9,7 +9,7 @@ import together
 
 from app.providers.base import ChatRequest, StreamEvent
 from app.providers.errors import translated_errors
-from app.providers.openai_chat import events_from_chunk
+from app.providers.openai_chat import chat_messages, events_from_chunk
 
 
 class TogetherProvider:
@@ -35,13 +35,13 @@ class TogetherProvider:
         )
 
     async def stream(self, request: ChatRequest) -> AsyncIterator[StreamEvent]:
-        messages = [{"role": turn.role, "content": turn.content} for turn in request.turns]
-        if request.system:
-            messages.insert(0, {"role": "system", "content": request.system})
-        optional = {"temperature": request.temperature} if request.temperature is not None else {}
         with translated_errors(self.label, together, httpx):
             stream = await self.client.chat.completions.create(
-                model=request.model, messages=messages, stream=True, max_tokens=request.max_output_tokens, **optional
+                model=request.model,
+                messages=chat_messages(request),
+                stream=True,
+                max_tokens=request.max_output_tokens,
+                **request.sampling,
             )
             async with stream:
                 async for chunk in stream:

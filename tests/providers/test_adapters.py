@@ -55,18 +55,21 @@ async def test_a_reply_cut_by_the_token_limit_finishes_with_length(provider, fak
     assert Finish("length") in events
 
 
-async def test_the_request_carries_the_model_the_turns_and_the_system_prompt(provider, fakes, dialect):
+async def test_the_request_carries_the_model_the_turns_the_system_prompt_and_sampling(provider, fakes, dialect):
     request = ChatRequest(
         "m-1",
         [ChatTurn("user", "One"), ChatTurn("assistant", "Two"), ChatTurn("user", "Three")],
         max_output_tokens=100,
         system="Be brief.",
+        temperature=0.3,
     )
     [_ async for _ in provider.stream(request)]
 
     body = fakes[dialect].chat_requests[-1].body
     assert body["model"] == "m-1"
     assert body["stream"] is True
+    # Anthropic's current Messages API has no sampling parameters; the others take the temperature.
+    assert body.get("temperature") == (None if dialect == "anthropic" else 0.3)
     contents = [m["content"] for m in body["messages"]]
     if dialect == "anthropic":
         assert body["system"] == "Be brief." and contents == ["One", "Two", "Three"]
