@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+import logging
+from collections.abc import Callable, Sequence
 
 from app.chat.generation import Generation, GenerationRunner
 from app.providers.base import ChatRequest, ChatTurn
@@ -12,7 +13,10 @@ from app.settings import Settings
 from app.storage.models import Conversation, Message, Role, Status
 from app.storage.repository import ChatRepository
 
+log = logging.getLogger(__name__)
+
 CONTEXT_STATUSES = {Status.COMPLETE, Status.STOPPED}
+ReplyWatcher = Callable[[Generation], None]
 
 
 class InputRefused(ValueError):
@@ -26,6 +30,7 @@ class ChatService:
         self.settings = settings
         self.runner = GenerationRunner(repository, settings)
         self._generations: dict[str, Generation] = {}
+        self._watchers: dict[str, list[ReplyWatcher]] = {}
 
     # -- reading
 
@@ -41,6 +46,20 @@ class ChatService:
     def active(self, conversation_id: str) -> Generation | None:
         """The reply being written in this conversation, if any: a reloaded page picks it up from here."""
         return self._generations.get(conversation_id)
+
+    def watch(self, conversation_id: str, watcher: ReplyWatcher) -> Callable[[], None]:
+        """Call `watcher(generation)` whenever a reply starts in this conversation, whoever started it; every open
+        page of the conversation shows it. Returns the function that stops watching."""
+        self._watchers.setdefault(conversation_id, []).append(watcher)
+
+        def unwatch() -> None:
+            watchers = self._watchers.get(conversation_id, [])
+            if watcher in watchers:
+                watchers.remove(watcher)
+            if not watchers:
+                self._watchers.pop(conversation_id, None)
+
+        return unwatch
 
     # -- acting
 
@@ -105,6 +124,11 @@ class ChatService:
         generation.task = asyncio.get_running_loop().create_task(
             self._run(generation, request), name=f"reply-{conversation_id}"
         )
+        for watcher in list(self._watchers.get(conversation_id, [])):
+            try:
+                watcher(generation)
+            except Exception:  # one broken page must not keep the reply from the others
+                log.exception("A page watching conversation %s failed", conversation_id)
         return generation
 
     async def _run(self, generation: Generation, request: ChatRequest) -> None:

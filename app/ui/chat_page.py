@@ -29,6 +29,7 @@ class ChatPage:
         self.client = ui.context.client
         self.reply_views: dict[int, ReplyView] = {}
         self._unsubscribe = None
+        self._unwatch = None
         self._gone = False
 
     async def build(self) -> None:
@@ -40,6 +41,7 @@ class ChatPage:
         self.messages = ui.column().classes("w-full gap-4 pb-8")
         self._build_composer()
         self.render_history()
+        self._watch_conversation()
         self.client.on_delete(self._forget)
 
     # -- layout
@@ -132,8 +134,9 @@ class ChatPage:
             self.conversation_id = generation.conversation_id
             ui.navigate.history.replace(f"/c/{self.conversation_id}")
             self.messages.clear()  # the empty-state hint
+            self._watch_conversation()
         self._render_conversation_list()
-        self._append_exchange(generation)
+        self._append_exchange(generation)  # already there if this page was watching the conversation
 
     def stop(self) -> None:
         if self.conversation_id:
@@ -149,9 +152,15 @@ class ChatPage:
             return
         self._append_exchange(generation)
 
+    def _watch_conversation(self) -> None:
+        if self.conversation_id is not None and self._unwatch is None:
+            self._unwatch = self.service.watch(self.conversation_id, self._append_exchange)
+
     def _append_exchange(self, generation: Generation) -> None:
-        """Add what was just sent and its reply below what is shown: the history is not rendered again, which on a
-        long conversation would re-send every message to the browser."""
+        """Add a message and its reply, sent from this page or any other, below what is shown: the history is not
+        rendered again, which on a long conversation would re-send every message to the browser."""
+        if self._gone or generation.message_id in self.reply_views:
+            return
         for view in self.reply_views.values():
             view.drop_retry()
         live = LiveReply.of(generation)
@@ -190,6 +199,8 @@ class ChatPage:
         self._gone = True
         if self._unsubscribe:
             self._unsubscribe()
+        if self._unwatch:
+            self._unwatch()
 
     # -- helpers
 

@@ -303,3 +303,21 @@ async def test_a_message_over_the_limit_is_refused_with_a_clear_message_and_kept
     await user.should_see("the limit is 2,000,000")
     assert user.find("Message").elements.pop().value == too_long
     assert app_env["openai"].chat_requests == []
+
+
+async def test_a_reply_sent_from_one_tab_streams_in_every_tab_of_that_conversation(user: User, create_user, app_env):
+    await user.open("/")
+    await send(user, "First, from the laptop")
+    await eventually(lambda: assert_status(replies(user)[0], "complete"))
+    phone = create_user()
+    await phone.open(f"/c/{open_conversation_id(user)}")
+
+    app_env["openai"].play(Reply(tokens=[f"part{i} " for i in range(30)], delay=0.02))
+    await send(user, "Second, from the laptop")
+
+    await eventually(lambda: assert_status(replies(phone)[-1], "streaming"))
+    assert button(phone, "Stop").visible
+    await eventually(lambda: assert_status(replies(phone)[-1], "complete"))
+    assert user_messages(phone) == ["First, from the laptop", "Second, from the laptop"]
+    assert reply_text(replies(phone)[-1]) == reply_text(replies(user)[-1])
+    assert "part29" in reply_text(replies(phone)[-1])
