@@ -26,12 +26,20 @@ class UserMessageView:
             ui.label(message.content).classes("msg-text").props('dir="auto"')
 
 
+def typing_dots() -> ui.element:
+    # CSS dots, deleted once text arrives: an SVG spinner animates on (and costs CPU) even when hidden.
+    with ui.element("div").classes("typing").props('aria-label="Thinking"').mark("typing") as dots:
+        for _ in range(3):
+            ui.element("span")
+    return dots
+
+
 class ReplyView:
-    """A reply, finished or still streaming (then `live` is its shared renderer)."""
+    """A reply: a stored `message`, or one still streaming whose shared renderer is `live`."""
 
     def __init__(
         self,
-        message: Message,
+        message: Message | None,
         model_label: str,
         on_retry: Callable[[], None] | None = None,
         live: LiveReply | None = None,
@@ -44,18 +52,14 @@ class ReplyView:
                 self.body = StreamingMarkdown.following(live.markdown)
             else:
                 self.body = StreamingMarkdown(render_markdown(message.content))
-            # CSS dots, deleted once text arrives: an SVG spinner animates on (and costs CPU) even when hidden.
-            self.typing: ui.element | None = ui.element("div").classes("typing").props('aria-label="Thinking"')
-            with self.typing:
-                for _ in range(3):
-                    ui.element("span")
+            self.typing = typing_dots() if live is not None and not live.markdown.html else None
             self.notice = ui.label("").classes("msg-notice")
             self.banner_slot = ui.element("div")
             self.footer = ui.label(model_label).classes("msg-footer")
         self._shown: dict[str, object] = {}
         if live is not None:
             self.show(None, live.generation)
-        else:
+        elif message is not None:
             self._show_state(message.status, message.error, None)
             self.set_usage(model_label, message.input_tokens, message.output_tokens)
 

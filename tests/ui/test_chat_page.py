@@ -321,3 +321,14 @@ async def test_a_reply_sent_from_one_tab_streams_in_every_tab_of_that_conversati
     assert user_messages(phone) == ["First, from the laptop", "Second, from the laptop"]
     assert reply_text(replies(phone)[-1]) == reply_text(replies(user)[-1])
     assert "part29" in reply_text(replies(phone)[-1])
+
+
+async def test_a_typing_indicator_shows_until_the_first_token(user: User, app_env):
+    app_env["openai"].play(Reply(tokens=["", "Here", " it is."], delay=0.3))
+    await user.open("/")
+
+    await send(user, "Think first")
+
+    await user.should_see(marker="typing")
+    await eventually(lambda: assert_status(replies(user)[0], "complete"))
+    await user.should_not_see(marker="typing")
