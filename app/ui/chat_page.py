@@ -38,7 +38,11 @@ class ChatPage:
         apply_theme()
         self._build_drawer()
         self._build_header()
-        self.messages = ui.column().classes("w-full gap-4 pb-8")
+        with ui.column().classes("w-full gap-4 pb-8"):
+            self.messages = ui.column().classes("w-full gap-4")
+            # What is sent while the page is open goes here: adding to the history's own column would make the
+            # browser re-diff every message it holds, on a long conversation just as the reply starts.
+            self.new_messages = ui.column().classes("w-full gap-4")
         self._build_composer()
         self.render_history()
         self._watch_conversation()
@@ -91,6 +95,7 @@ class ChatPage:
 
     def render_history(self) -> None:
         self.messages.clear()
+        self.new_messages.clear()
         self.reply_views.clear()
         active = self.service.active(self.conversation_id) if self.conversation_id else None
         live = LiveReply.of(active) if active is not None and active.is_running else None
@@ -164,7 +169,7 @@ class ChatPage:
         for view in self.reply_views.values():
             view.drop_retry()
         live = LiveReply.of(generation)
-        with self.messages:
+        with self.new_messages:
             if generation.prompt is not None:
                 UserMessageView(generation.prompt)
             view = ReplyView(None, generation.model.label, self.retry, live)
