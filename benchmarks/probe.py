@@ -45,6 +45,7 @@ class Tab:
         self.page = page
         self.clock_offset_ms = 0.0
         self.payload_bytes = 0
+        self.reloaded = False
 
     @classmethod
     async def open(cls, browser, url: str, count_frames: bool = False) -> Tab:
@@ -91,6 +92,9 @@ class Tab:
     async def seen_ms(self) -> list[float | None]:
         """When each token appeared, on this process's clock."""
         seen = await self.page.evaluate("window.__seen")
+        if seen is None:  # the page reloaded itself (NiceGUI does when it cannot replay missed messages)
+            self.reloaded = True
+            return []
         return [None if t is None else t - self.clock_offset_ms for t in seen]
 
     async def close(self) -> None:

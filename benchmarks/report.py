@@ -34,6 +34,7 @@ class Result:
     last_token_ms: float = 0.0
     missing: int = 0
     p95_of_runs: list[float] = field(default_factory=list)  # every run's p95, when the scenario was repeated
+    reloaded: int = 0  # tabs whose page reloaded itself, losing what it had shown
 
     def add_tab(self, reply: Reply, seen_ms: list[float | None], waited_until: float) -> None:
         """A token never shown counts with the time waited for it: its real latency is at least that."""
@@ -84,6 +85,8 @@ def median_run(runs: list[Result]) -> Result:
 
 def _row(result: Result) -> str:
     done = "yes" if not result.missing else f"no: {result.missing} tokens not shown in time"
+    if result.reloaded:
+        done += f" ({result.reloaded} page(s) reloaded themselves)"
     at_least = ">" if result.missing else ""  # latencies of tokens never shown are lower bounds
     cells = [
         result.name,

@@ -203,6 +203,7 @@ async def run(browser, fake: FakeProviderServer, scenario: Scenario) -> Result:
             result.payload_bytes = tabs[0].payload_bytes - payload_before
             for tab, reply in zip(tabs, replies, strict=True):
                 result.add_tab(reply, await tab.seen_ms(), waited_until)
+                result.reloaded += tab.reloaded
                 await tab.close()
             return result
         finally:
