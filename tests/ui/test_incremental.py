@@ -115,3 +115,12 @@ def test_windows_line_endings_split_across_updates_render_as_one_line_break():
     *_, (_, html, _) = stream(text, cuts)
 
     assert html == render_markdown(text) == "<p>first line\nsecond line</p>\n<p>next paragraph</p>\n"
+
+
+def test_patches_travel_as_template_literals_that_nothing_in_the_html_can_end_or_interpolate():
+    from app.ui.streaming_markdown import template_literal
+
+    assert template_literal('plain <p class="x">') == '`plain <p class="x">`'
+    assert template_literal("a`b") == "`a\\`b`"
+    assert template_literal("${alert(1)}") == "`\\${alert(1)}`"
+    assert template_literal("back\\slash\\`") == "`back\\\\slash\\\\\\``"
