@@ -10,6 +10,7 @@ from contextlib import aclosing
 from itertools import count
 
 from app.chat.retry import retry_delay
+from app.listeners import Listeners
 from app.providers.base import ChatRequest, Finish, ProviderError, StreamEvent, TextDelta, Usage
 from app.providers.catalog import ModelOption
 from app.settings import Settings
@@ -38,7 +39,7 @@ class Generation:
         self.output_tokens: int | None = None
         self.stop_requested = False
         self.task: asyncio.Task | None = None
-        self._listeners: list[Listener] = []
+        self._listeners: Listeners[[Generation]] = Listeners(f"conversation {conversation_id}")
 
     @property
     def is_running(self) -> bool:
@@ -46,8 +47,7 @@ class Generation:
 
     def subscribe(self, listener: Listener) -> Callable[[], None]:
         """Call `listener(generation)` on every change until the returned function is called."""
-        self._listeners.append(listener)
-        return lambda: self._listeners.remove(listener) if listener in self._listeners else None
+        return self._listeners.add(listener)
 
     def stop(self) -> None:
         if self.task is not None and not self.task.done():
@@ -59,11 +59,7 @@ class Generation:
             await asyncio.shield(self.task)
 
     def notify(self) -> None:
-        for listener in list(self._listeners):
-            try:
-                listener(self)
-            except Exception:  # one broken page must not end the reply for everyone else
-                log.exception("A listener of conversation %s failed", self.conversation_id)
+        self._listeners.notify(self)
 
     def apply(self, event: StreamEvent) -> None:
         if isinstance(event, TextDelta):

@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 from collections.abc import Callable, Sequence
 
 from app.chat.generation import Generation, GenerationRunner
+from app.listeners import Listeners
 from app.providers.base import ChatRequest, ChatTurn
 from app.providers.catalog import ModelCatalog, ModelOption
 from app.settings import Settings
 from app.storage.models import Conversation, Message, Role, Status
 from app.storage.repository import ChatRepository
-
-log = logging.getLogger(__name__)
 
 CONTEXT_STATUSES = {Status.COMPLETE, Status.STOPPED}
 ReplyWatcher = Callable[[Generation], None]
@@ -30,7 +28,7 @@ class ChatService:
         self.settings = settings
         self.runner = GenerationRunner(repository, settings)
         self._generations: dict[str, Generation] = {}
-        self._watchers: dict[str, list[ReplyWatcher]] = {}
+        self._watchers: dict[str, Listeners[[Generation]]] = {}
 
     # -- reading
 
@@ -50,12 +48,11 @@ class ChatService:
     def watch(self, conversation_id: str, watcher: ReplyWatcher) -> Callable[[], None]:
         """Call `watcher(generation)` whenever a reply starts in this conversation, whoever started it; every open
         page of the conversation shows it. Returns the function that stops watching."""
-        self._watchers.setdefault(conversation_id, []).append(watcher)
+        watchers = self._watchers.setdefault(conversation_id, Listeners(f"conversation {conversation_id}"))
+        remove = watchers.add(watcher)
 
         def unwatch() -> None:
-            watchers = self._watchers.get(conversation_id, [])
-            if watcher in watchers:
-                watchers.remove(watcher)
+            remove()
             if not watchers:
                 self._watchers.pop(conversation_id, None)
 
@@ -124,11 +121,8 @@ class ChatService:
         generation.task = asyncio.get_running_loop().create_task(
             self._run(generation, request), name=f"reply-{conversation_id}"
         )
-        for watcher in list(self._watchers.get(conversation_id, [])):
-            try:
-                watcher(generation)
-            except Exception:  # one broken page must not keep the reply from the others
-                log.exception("A page watching conversation %s failed", conversation_id)
+        if watchers := self._watchers.get(conversation_id):
+            watchers.notify(generation)
         return generation
 
     async def _run(self, generation: Generation, request: ChatRequest) -> None:

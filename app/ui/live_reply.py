@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 import time
 from collections.abc import Callable
 from weakref import WeakKeyDictionary
 
 from app.chat.generation import Generation
+from app.listeners import Listeners
 from app.ui.incremental import IncrementalMarkdown, Patch
-
-log = logging.getLogger(__name__)
 
 # Updates are coalesced to at most one per frame: at 1,000+ tokens/s a browser could not show more anyway.
 FRAME_SECONDS = 1 / 60
@@ -42,7 +40,9 @@ class LiveReply:
         self.generation = generation
         self.markdown = IncrementalMarkdown()
         self.markdown.update(generation.text)
-        self._listeners: list[LiveListener] = []
+        self._listeners: Listeners[[Patch | None, Generation]] = Listeners(
+            f"the reply in conversation {generation.conversation_id}"
+        )
         self._flush_scheduled: asyncio.TimerHandle | None = None
         self._last_flush = 0.0
         generation.subscribe(self._on_change)
@@ -50,8 +50,7 @@ class LiveReply:
             _streaming.add(self)
 
     def watch(self, listener: LiveListener) -> Callable[[], None]:
-        self._listeners.append(listener)
-        return lambda: self._listeners.remove(listener) if listener in self._listeners else None
+        return self._listeners.add(listener)
 
     def _on_change(self, generation: Generation) -> None:
         if not generation.is_running:
@@ -68,8 +67,4 @@ class LiveReply:
         self._last_flush = time.monotonic()
         text = self.generation.text
         patch = self.markdown.finish(text) if final else self.markdown.update(text)
-        for listener in list(self._listeners):
-            try:
-                listener(patch, self.generation)
-            except Exception:  # one broken page must not stop the others' updates
-                log.exception("A page following conversation %s failed", self.generation.conversation_id)
+        self._listeners.notify(patch, self.generation)
