@@ -66,10 +66,11 @@ class IncrementalMarkdown:
         else:
             tail_html = render_tokens(tokens)
         # Only the old tail is compared and copied: the cost of an update does not grow with the finished part.
-        keep_in_tail = common_prefix_length(self.tail_html, finished_html + tail_html)
-        changed = keep_in_tail < len(self.tail_html) or finished_html or tail_html != self.tail_html
+        new_tail = finished_html + tail_html
+        changed = new_tail != self.tail_html or finished_html  # new HTML, or HTML that just became final
+        keep_in_tail = common_prefix_length(self.tail_html, new_tail)
         keep = len(self.stable_html) + keep_in_tail
-        appended = (finished_html + tail_html)[keep_in_tail:]
+        appended = new_tail[keep_in_tail:]
         self.stable_html += finished_html
         self.tail_html = tail_html
         self._stable_source_length += finished_length
