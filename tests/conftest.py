@@ -17,6 +17,8 @@ from tests.fakes.provider_server import FakeProviderServer
 DIALECTS = ("openai", "anthropic", "together")
 # Fast enough for tests, slow enough to show the behaviour.
 TEST_TUNING = {"retry_base_delay": 0.05, "retry_max_delay": 5.0, "save_interval": 0.1, "model_discovery_timeout": 2.0}
+# Tests of the cloud providers leave the local ones out: no Ollama lookup, no embedded model to load.
+WITHOUT_LOCAL_MODELS = {"ollama_base_url": "", "local_model_enabled": "false"}
 
 
 @pytest.fixture
@@ -38,7 +40,7 @@ def settings(fakes, database_url) -> Settings:
     for dialect, server in fakes.items():
         keys[f"{dialect}_api_key"] = server.api_key
         keys[f"{dialect}_base_url"] = server.base_url
-    return Settings(_env_file=None, database_url=database_url, **keys, **TEST_TUNING)
+    return Settings(_env_file=None, database_url=database_url, **keys, **TEST_TUNING, **WITHOUT_LOCAL_MODELS)
 
 
 @pytest.fixture
@@ -60,6 +62,22 @@ def app_env(fakes, database_url, tmp_path, monkeypatch) -> dict[str, FakeProvide
         monkeypatch.setenv(f"{dialect.upper()}_API_KEY", server.api_key)
         monkeypatch.setenv(f"{dialect.upper()}_BASE_URL", server.base_url)
         monkeypatch.delenv(f"{dialect.upper()}_MODELS", raising=False)
-    for name, value in TEST_TUNING.items():
+    for name, value in {**TEST_TUNING, **WITHOUT_LOCAL_MODELS}.items():
         monkeypatch.setenv(name.upper(), str(value))
     return fakes
+
+
+@pytest.fixture
+def offline_env(database_url, tmp_path, monkeypatch) -> None:
+    """A fresh machine with no key, no model server and no network: only the embedded model."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(sys, "argv", ["main.py"])
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    for dialect in DIALECTS:
+        monkeypatch.delenv(f"{dialect.upper()}_API_KEY", raising=False)
+    monkeypatch.setenv("OLLAMA_BASE_URL", "")  # a developer's own Ollama must not join the test
+    monkeypatch.delenv("OPENAI_COMPAT_BASE_URL", raising=False)
+    monkeypatch.setenv("LOCAL_MODEL_ENABLED", "true")
+    monkeypatch.setenv("MAX_OUTPUT_TOKENS", "40")  # enough to see it answer, short enough for a test
+    for name, value in TEST_TUNING.items():
+        monkeypatch.setenv(name.upper(), str(value))

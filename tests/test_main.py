@@ -12,6 +12,8 @@ from pathlib import Path
 
 import httpx
 
+from tests.conftest import WITHOUT_LOCAL_MODELS
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -25,6 +27,7 @@ def child_environment(fakes, database_url: str) -> dict[str, str]:
     # A child of pytest must not look like a NiceGUI test run (PYTEST_CURRENT_TEST makes it expect a screen test).
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "NICEGUI_"))}
     env["DATABASE_URL"] = database_url
+    env.update({name.upper(): value for name, value in WITHOUT_LOCAL_MODELS.items()})
     for dialect, server in fakes.items():
         env[f"{dialect.upper()}_API_KEY"] = server.api_key
         env[f"{dialect.upper()}_BASE_URL"] = server.base_url

@@ -11,7 +11,16 @@ from itertools import count
 
 from app.chat.retry import retry_delay
 from app.listeners import Listeners
-from app.providers.base import ChatRequest, Finish, ProviderError, StreamEvent, TextDelta, Usage
+from app.providers.base import (
+    ChatRequest,
+    ContextTrimmed,
+    Finish,
+    ProviderError,
+    Queued,
+    StreamEvent,
+    TextDelta,
+    Usage,
+)
 from app.providers.catalog import ModelOption
 from app.settings import Settings
 from app.storage.models import Message, Status
@@ -34,6 +43,7 @@ class Generation:
         self.status = Status.STREAMING
         self.error: str | None = None
         self.notice: str | None = None  # e.g. a retry in progress: shown, not stored
+        self.note: str | None = None  # e.g. older messages left out of the context: shown and stored
         self.finish_reason: str | None = None
         self.input_tokens: int | None = None
         self.output_tokens: int | None = None
@@ -70,6 +80,10 @@ class Generation:
             self.output_tokens = event.output_tokens if event.output_tokens is not None else self.output_tokens
         elif isinstance(event, Finish):
             self.finish_reason = event.reason
+        elif isinstance(event, Queued):
+            self.notice = queued_notice(event.ahead)
+        elif isinstance(event, ContextTrimmed):
+            self.note = trimmed_note(event)
         self.notify()
 
     def saved_fields(self) -> dict[str, object]:
@@ -80,7 +94,23 @@ class Generation:
             "finish_reason": self.finish_reason,
             "input_tokens": self.input_tokens,
             "output_tokens": self.output_tokens,
+            "note": self.note,
         }
+
+
+def queued_notice(ahead: int) -> str:
+    if ahead == 0:
+        return "Loading the model…"
+    replies = "1 reply" if ahead == 1 else f"{ahead} replies"
+    return f"Queued: this model writes one reply at a time; {replies} ahead of this one."
+
+
+def trimmed_note(event: ContextTrimmed) -> str:
+    messages = "message was" if event.dropped_turns == 1 else "messages were"
+    return (
+        f"The {event.dropped_turns} oldest {messages} left out: the conversation is longer than "
+        f"the model's context window of {event.context_tokens:,} tokens."
+    )
 
 
 class GenerationRunner:

@@ -27,7 +27,22 @@ class Finish:
     reason: str
 
 
-StreamEvent = TextDelta | Usage | Finish
+@dataclass(frozen=True)
+class Queued:
+    """The model serves one reply at a time: this one waits behind `ahead` others (0: the model is still loading)."""
+
+    ahead: int
+
+
+@dataclass(frozen=True)
+class ContextTrimmed:
+    """The oldest `dropped_turns` messages were left out so the rest fits the model's context window."""
+
+    dropped_turns: int
+    context_tokens: int
+
+
+StreamEvent = TextDelta | Usage | Finish | Queued | ContextTrimmed
 
 
 @dataclass(frozen=True)
@@ -59,6 +74,7 @@ class ErrorKind(StrEnum):
     TIMEOUT = "TIMEOUT"
     CONNECTION = "CONNECTION"
     UPSTREAM = "UPSTREAM"
+    UNAVAILABLE = "UNAVAILABLE"
 
 
 TRANSIENT_KINDS = {
@@ -78,6 +94,7 @@ HEADLINES = {
     ErrorKind.TIMEOUT: "the request timed out",
     ErrorKind.CONNECTION: "the connection failed",
     ErrorKind.UPSTREAM: "the provider reported an error",
+    ErrorKind.UNAVAILABLE: "the model could not be loaded",
 }
 
 

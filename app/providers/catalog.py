@@ -8,7 +8,9 @@ from dataclasses import dataclass
 
 from app.providers.anthropic_chat import AnthropicProvider
 from app.providers.base import Provider
+from app.providers.local_model import LocalModelProvider
 from app.providers.openai_chat import OpenAIProvider
+from app.providers.openai_compatible import compatible_provider, ollama_provider
 from app.providers.together_chat import TogetherProvider
 from app.settings import Settings
 
@@ -30,17 +32,29 @@ class ModelOption:
 
 
 def build_providers(settings: Settings) -> list[tuple[Provider, list[str]]]:
-    """Each provider that has a key, with the models the settings pin for it (empty: discover them)."""
-    candidates = [
+    """Every configured provider, with the models the settings pin for it (empty: discover them). Cloud providers
+    need a key; local servers only an address. The first one listed gives the default model, so the embedded model
+    comes last: it is the default only when nothing else is set up."""
+    timeout = settings.request_timeout
+    cloud = [
         (OpenAIProvider, settings.openai_api_key, settings.openai_base_url, settings.openai_models),
         (AnthropicProvider, settings.anthropic_api_key, settings.anthropic_base_url, settings.anthropic_models),
         (TogetherProvider, settings.together_api_key, settings.together_base_url, settings.together_models),
     ]
-    return [
-        (cls(key.get_secret_value(), base_url, settings.request_timeout), list(models))
-        for cls, key, base_url, models in candidates
+    providers: list[tuple[Provider, list[str]]] = [
+        (cls(key.get_secret_value(), base_url, timeout), list(models))
+        for cls, key, base_url, models in cloud
         if key is not None
     ]
+    if settings.openai_compat_base_url:
+        key = settings.openai_compat_api_key.get_secret_value() if settings.openai_compat_api_key else None
+        compatible = compatible_provider(settings.openai_compat_base_url, key, timeout)
+        providers.append((compatible, list(settings.openai_compat_models)))
+    if settings.ollama_base_url:
+        providers.append((ollama_provider(settings.ollama_base_url, timeout), list(settings.ollama_models)))
+    if local := LocalModelProvider.from_settings(settings):
+        providers.append((local, []))
+    return providers
 
 
 class ModelCatalog:
@@ -64,13 +78,29 @@ class ModelCatalog:
         ]
         self.ready.set()
 
+    def warm_up(self) -> None:
+        """Start loading the models that run in this process; replies wait for them, pages do not."""
+        for provider, _ in self._providers:
+            if isinstance(provider, LocalModelProvider):
+                provider.warm_up()
+
+    def close(self) -> None:
+        for provider, _ in self._providers:
+            if isinstance(provider, LocalModelProvider):
+                provider.close()
+
     async def _models_of(self, provider: Provider, pinned: list[str]) -> list[str]:
         if pinned:
             return pinned
         try:
             models = await asyncio.wait_for(provider.list_models(), self._discovery_timeout)
-        except Exception as error:  # any failure here only means "use the curated list"
-            log.warning("Could not list %s models (%s); offering the usual ones", provider.label, error)
+        except Exception as error:  # any failure here only means "use the curated list", if there is one
+            if provider.fallback_models:
+                log.warning("Could not list %s models (%s); offering the usual ones", provider.label, error)
+            elif getattr(provider, "quiet_when_absent", False):
+                log.info("%s is not running (%s)", provider.label, error)
+            else:
+                log.warning("Could not list %s models (%s); it is left out", provider.label, error)
             return list(provider.fallback_models)
         return models or list(provider.fallback_models)
 

@@ -23,6 +23,8 @@ class OpenAIProvider:
     id = "openai"
     label = "OpenAI"
     fallback_models = ("gpt-4.1-mini", "gpt-4.1", "gpt-4o-mini", "gpt-4o", "o4-mini")
+    # OpenAI deprecated `max_tokens` for this; servers that copy its API often know only the old name.
+    token_limit_field = "max_completion_tokens"
 
     def __init__(self, api_key: str, base_url: str | None, timeout: float) -> None:
         # Retries belong to the chat service, which can tell "before the first token" from "after".
@@ -31,7 +33,10 @@ class OpenAIProvider:
     async def list_models(self) -> list[str]:
         with translated_errors(self.label, openai, httpx2):
             models = [model.id async for model in self.client.models.list()]
-        return sorted(model for model in models if is_chat_model(model))
+        return sorted(model for model in models if self.is_chat_model(model))
+
+    def is_chat_model(self, model_id: str) -> bool:
+        return is_chat_model(model_id)
 
     async def stream(self, request: ChatRequest) -> AsyncIterator[StreamEvent]:
         with translated_errors(self.label, openai, httpx2):
@@ -40,7 +45,7 @@ class OpenAIProvider:
                 messages=chat_messages(request),
                 stream=True,
                 stream_options={"include_usage": True},
-                max_completion_tokens=request.max_output_tokens,
+                **{self.token_limit_field: request.max_output_tokens},
                 **request.sampling,
             )
             async with stream:  # closes the HTTP response at once on Stop, so generation and billing end

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sqlalchemy import event
+from sqlalchemy import event, inspect, text
 from sqlalchemy.engine import Engine, make_url
 from sqlmodel import SQLModel, create_engine
 
@@ -24,7 +24,23 @@ def create_database(url: str) -> Engine:
     if is_sqlite:
         event.listen(engine, "connect", _configure_sqlite_connection)
     SQLModel.metadata.create_all(engine)
+    _add_missing_columns(engine)
     return engine
+
+
+def _add_missing_columns(engine: Engine) -> None:
+    """A database made by an earlier version lacks the columns added since; they are all nullable, so adding them
+    is the whole migration."""
+    inspector = inspect(engine)
+    with engine.begin() as connection:
+        for table in SQLModel.metadata.sorted_tables:
+            existing = {column["name"] for column in inspector.get_columns(table.name)}
+            for column in table.columns:
+                if column.name not in existing:
+                    if not column.nullable:
+                        raise RuntimeError(f"{table.name}.{column.name} is new and required: it needs a migration")
+                    column_type = column.type.compile(engine.dialect)
+                    connection.execute(text(f'ALTER TABLE "{table.name}" ADD COLUMN "{column.name}" {column_type}'))
 
 
 def _configure_sqlite_connection(dbapi_connection, _record) -> None:

@@ -50,5 +50,6 @@ class Message(SQLModel, table=True):
     finish_reason: str | None = None
     input_tokens: int | None = None
     output_tokens: int | None = None
+    note: str | None = None  # what the reader should know about how the reply was made
     created_at: datetime = Field(default_factory=utc_now)
     updated_at: datetime = Field(default_factory=utc_now)

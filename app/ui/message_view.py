@@ -48,6 +48,7 @@ class ReplyView:
         self.root = ui.element("div").classes("msg msg-assistant").props(f"data-role={Role.ASSISTANT.value}")
         self.root.mark("reply")
         with self.root:
+            self.note = ui.label("").classes("msg-note").mark("context-note")
             if live is not None:
                 self.body = StreamingMarkdown.following(live.markdown)
             else:
@@ -61,12 +62,14 @@ class ReplyView:
             self.show(None, live.generation)
         elif message is not None:
             self._show_state(message.status, message.error, None)
+            self._show_note(message.note)
             self.set_usage(model_label, message.input_tokens, message.output_tokens)
 
     def show(self, patch: Patch | None, generation: Generation) -> None:
         if patch is not None:
             self.body.apply(patch)
         self._show_state(generation.status, generation.error, generation.notice)
+        self._show_note(generation.note)
         self.set_usage(generation.model.label, generation.input_tokens, generation.output_tokens)
 
     def set_usage(self, model_label: str, input_tokens: int | None, output_tokens: int | None) -> None:
@@ -87,6 +90,11 @@ class ReplyView:
             self.root.props(f"data-status={status.value}")
             self._shown["error"] = error if status == Status.ERROR else None
             self._show_error(self._shown["error"])
+
+    def _show_note(self, note: str | None) -> None:
+        if self._changed("note", note):
+            self.note.set_text(note or "")
+            self.note.set_visibility(bool(note))
 
     def _changed(self, key: str, value: object) -> bool:
         if key in self._shown and self._shown[key] == value:

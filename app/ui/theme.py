@@ -29,6 +29,8 @@ STYLE = """
 .typing span:nth-child(3) { animation-delay: .4s; }
 @keyframes typing { 40% { opacity: .8; } }
 .msg-notice { font-size: .85rem; opacity: .7; font-style: italic; }
+.msg-note { font-size: .8rem; opacity: .7; border-left: 3px solid var(--q-info); padding-left: .5rem;
+            margin-bottom: .5rem; }
 .msg-error { display: flex; align-items: center; justify-content: space-between; gap: .5rem; margin-top: .5rem;
              padding: .5rem .75rem; border-radius: .5rem; border: 1px solid var(--q-negative);
              background: rgba(193,0,21,.06); }

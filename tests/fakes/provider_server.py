@@ -20,6 +20,7 @@ DEFAULT_MODELS = {
     "openai": ("gpt-4o-mini", "gpt-4.1", "text-embedding-3-small", "whisper-1"),
     "anthropic": ("claude-sonnet-4-5", "claude-haiku-4-5"),
     "together": ("meta-llama/Llama-3.3-70B-Instruct-Turbo", "Qwen/Qwen2.5-72B-Instruct-Turbo"),
+    "ollama": ("llama3.2:latest", "qwen2.5:0.5b", "nomic-embed-text:latest"),
 }
 
 
@@ -81,7 +82,8 @@ class FakeProviderServer:
 
     @property
     def base_url(self) -> str:
-        # OpenAI's SDK expects /v1 in the base URL; Anthropic's and Together's add it themselves.
+        # OpenAI's SDK expects /v1 in the base URL; Anthropic's and Together's add it themselves; Ollama's address
+        # is written without it (OLLAMA_BASE_URL).
         root = f"http://127.0.0.1:{self.port}"
         return root + "/v1" if self.dialect == "openai" else root
 
@@ -154,6 +156,8 @@ class FakeProviderServer:
         return False
 
     def _authorized(self, headers: dict[str, str]) -> bool:
+        if self.dialect == "ollama":
+            return True  # Ollama takes any key: clients send a placeholder
         given = headers.get("x-api-key") or headers.get("authorization", "").removeprefix("Bearer ")
         return given == self.api_key
 

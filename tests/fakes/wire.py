@@ -7,6 +7,7 @@ import time
 
 FINISH_REASONS = {
     "openai": {"stop": "stop", "length": "length"},
+    "ollama": {"stop": "stop", "length": "length"},
     "together": {"stop": "eos", "length": "length"},
     "anthropic": {"stop": "end_turn", "length": "max_tokens"},
 }
@@ -48,7 +49,8 @@ def models_body(dialect: str, models: list[str]) -> object:
             }
             for m in models
         ]
-    return {"object": "list", "data": [{"id": m, "object": "model", "created": 0, "owned_by": "fake"} for m in models]}
+    owner = "library" if dialect == "ollama" else "fake"
+    return {"object": "list", "data": [{"id": m, "object": "model", "created": 0, "owned_by": owner} for m in models]}
 
 
 class ChunkEncoder:
@@ -64,6 +66,9 @@ class ChunkEncoder:
         self, delta: dict, finish: str | None = None, usage: dict | None = None, choices: bool = True
     ) -> bytes:
         choice = {"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}
+        if self.dialect == "ollama":
+            # Ollama names the role in every delta and sends neither logprobs nor a usage field until asked.
+            choice = {"index": 0, "delta": {"role": "assistant", "content": "", **delta}, "finish_reason": finish}
         if self.dialect == "together":
             choice = {
                 "index": 0,
@@ -78,10 +83,12 @@ class ChunkEncoder:
             "object": "chat.completion.chunk",
             "created": self.created,
             "model": self.model,
-            "system_fingerprint": "fp_fake",
+            "system_fingerprint": "fp_ollama" if self.dialect == "ollama" else "fp_fake",
             "choices": [choice] if choices else [],
             "usage": usage,
         }
+        if self.dialect == "ollama" and usage is None:
+            del chunk["usage"]
         return sse(chunk)
 
     def start(self, input_tokens: int) -> bytes:
@@ -104,7 +111,7 @@ class ChunkEncoder:
                 )
                 + sse({"type": "ping"}, "ping")
             )
-        if self.dialect == "together":
+        if self.dialect in ("together", "ollama"):
             return b""
         return self._openai_chunk({"role": "assistant", "content": "", "refusal": None})
 
@@ -118,6 +125,8 @@ class ChunkEncoder:
         """What servers send between tokens: a ping, or an OpenAI-style chunk with no choices."""
         if self.dialect == "anthropic":
             return sse({"type": "ping"}, "ping")
+        if self.dialect == "ollama":
+            return b""
         return self._openai_chunk({}, choices=False)
 
     def finish(self, reason: str, input_tokens: int, output_tokens: int) -> bytes:

@@ -61,3 +61,30 @@ def test_models_env_vars_are_comma_separated_lists(monkeypatch):
 def test_the_default_bind_is_this_machine_only():
     assert Settings(_env_file=None).host == "127.0.0.1"
     assert Settings(_env_file=None).port == 8080
+
+
+async def test_the_embedded_model_is_the_default_only_when_nothing_else_is_set_up(settings):
+    with_local = settings.model_copy(update={"local_model_enabled": True})
+    catalog = await catalog_for(with_local)
+    assert catalog.default_key == "openai:gpt-4.1"
+    assert catalog.options[-1].key == "local:SmolLM2-135M-Instruct"
+
+    nothing_else = with_local.model_copy(update={f"{d}_api_key": None for d in ("openai", "anthropic", "together")})
+    catalog = await catalog_for(nothing_else)
+    assert catalog.default_key == "local:SmolLM2-135M-Instruct"
+    assert catalog.find(catalog.default_key).label == "Local · SmolLM2-135M-Instruct"
+
+
+async def test_a_local_model_path_that_does_not_exist_is_left_out_with_a_warning(settings, tmp_path, caplog):
+    missing = settings.model_copy(update={"local_model_enabled": True, "local_model_path": tmp_path / "gone.gguf"})
+
+    catalog = await catalog_for(missing)
+
+    assert not [option for option in catalog.options if option.provider.id == "local"]
+    assert "Could not list Local models (no model file at" in caplog.text
+
+
+def test_local_model_path_comes_from_the_environment(monkeypatch, tmp_path):
+    monkeypatch.setenv("LOCAL_MODEL_PATH", str(tmp_path / "qwen2.5-0.5b-instruct-q4_k_m.gguf"))
+
+    assert Settings(_env_file=None).local_model_path == tmp_path / "qwen2.5-0.5b-instruct-q4_k_m.gguf"

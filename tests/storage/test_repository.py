@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 
 from app.storage.database import create_database
 from app.storage.models import Role, Status
@@ -72,3 +73,31 @@ def test_a_title_is_the_first_words_of_the_first_message(database_url):
 
     title = repository.get_conversation(conversation.id).title
     assert title.startswith("Why is the sky blue? and more") and title.endswith("…") and len(title) <= 60
+
+
+def test_a_database_from_an_earlier_version_gains_the_new_columns_and_keeps_its_messages(tmp_path):
+    path = tmp_path / "old.db"
+    with sqlite3.connect(path) as old:
+        # The message table as the first release made it: no `note` column yet.
+        old.executescript(
+            """
+            CREATE TABLE conversation (id VARCHAR(64) PRIMARY KEY, title VARCHAR NOT NULL, model VARCHAR NOT NULL,
+                created_at DATETIME NOT NULL, updated_at DATETIME NOT NULL);
+            CREATE TABLE message (id INTEGER PRIMARY KEY,
+                conversation_id VARCHAR(64) NOT NULL REFERENCES conversation(id), role VARCHAR(9) NOT NULL,
+                content VARCHAR NOT NULL, status VARCHAR(11) NOT NULL, error VARCHAR,
+                model VARCHAR, finish_reason VARCHAR, input_tokens INTEGER, output_tokens INTEGER,
+                created_at DATETIME NOT NULL, updated_at DATETIME NOT NULL);
+            INSERT INTO conversation VALUES ('c1', 'Old chat', 'openai:gpt-4o',
+                '2026-01-01 00:00:00', '2026-01-01 00:00:00');
+            INSERT INTO message VALUES (1, 'c1', 'USER', 'Hello from last year', 'COMPLETE',
+                NULL, NULL, NULL, NULL, NULL, '2026-01-01 00:00:00', '2026-01-01 00:00:00');
+            """
+        )
+
+    repository = reopen(f"sqlite:///{path}")
+
+    [message] = repository.messages("c1")
+    assert (message.content, message.note) == ("Hello from last year", None)
+    repository.save_reply(message.id, note="kept")
+    assert repository.messages("c1")[0].note == "kept"

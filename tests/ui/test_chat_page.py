@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import time
 
 import pytest
 from nicegui import ui
@@ -12,51 +11,18 @@ from nicegui.testing import User
 from app.storage.database import create_database
 from app.storage.models import Role, Status
 from app.storage.repository import ChatRepository
-from app.ui.streaming_markdown import StreamingMarkdown
 from tests.fakes.provider_server import HttpError, Reply
+from tests.ui.helpers import (
+    assert_status,
+    button,
+    eventually,
+    replies,
+    reply_text,
+    send,
+    user_messages,
+)
 
 pytestmark = pytest.mark.usefixtures("app_env")
-
-
-async def eventually(check, timeout: float = 5.0) -> None:
-    """Wait until `check` neither raises AssertionError nor returns False."""
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            assert check() is not False
-            return
-        except AssertionError:
-            if time.monotonic() > deadline:
-                raise
-        await asyncio.sleep(0.02)
-
-
-def replies(user: User) -> list[ui.element]:
-    return sorted(user.find(marker="reply").elements, key=lambda element: element.id)
-
-
-def reply_text(reply: ui.element) -> str:
-    """The reply's HTML as the browser has it after applying every patch."""
-    return next(e for e in reply.descendants() if isinstance(e, StreamingMarkdown)).html
-
-
-def user_messages(user: User) -> list[str]:
-    elements = sorted(user.find(marker="user-message").elements, key=lambda element: element.id)
-    return [label.text for element in elements for label in element.descendants() if isinstance(label, ui.label)]
-
-
-def status_of(reply: ui.element) -> str:
-    return reply.props["data-status"]
-
-
-def button(user: User, name: str) -> ui.button:
-    """The button, shown or hidden (`user.find` sees only what is shown)."""
-    return next(e for e in user.current_layout.descendants() if isinstance(e, ui.button) and e.text == name)
-
-
-async def send(user: User, text: str) -> None:
-    user.find("Message").type(text)
-    user.find(kind=ui.button, content="Send").click()
 
 
 async def test_a_sent_message_streams_in_as_markdown_and_completes(user: User, app_env):
@@ -72,10 +38,6 @@ async def test_a_sent_message_streams_in_as_markdown_and_completes(user: User, a
     assert "<strong>bold</strong>" in reply_text(replies(user)[0])
     assert user.find("Message").elements.pop().value == ""
     assert button(user, "Send").visible and not button(user, "Stop").visible
-
-
-def assert_status(reply: ui.element, expected: str) -> None:
-    assert status_of(reply) == expected
 
 
 async def test_every_message_says_who_wrote_it(user: User, app_env):
@@ -182,6 +144,21 @@ async def test_a_conversation_url_shows_the_whole_history_after_a_restart(user: 
         await user.should_see(text)
     sent = app_env["anthropic"].chat_requests[-1].body["messages"]
     assert [m["content"] for m in sent] == ["First question", "First answer.", "Second question"]
+
+
+async def test_a_note_on_how_a_reply_was_made_is_shown_with_it_after_a_restart(user: User, database_url):
+    repository = ChatRepository(create_database(database_url))
+    model = "local:SmolLM2-135M-Instruct"
+    conversation = repository.create_conversation(model)
+    repository.add_message(conversation.id, Role.USER, "A long chat's last question", Status.COMPLETE, model)
+    reply = repository.add_message(conversation.id, Role.ASSISTANT, "An answer.", Status.COMPLETE, model)
+    note = "The 12 oldest messages were left out: the conversation is longer than the model's context window."
+    repository.save_reply(reply.id, note=note)
+
+    await user.open(f"/c/{conversation.id}")
+
+    await user.should_see(note)
+    assert user.find(marker="context-note").elements.pop().visible
 
 
 async def test_new_chat_starts_an_empty_conversation_and_the_drawer_lists_newest_first(user: User, app_env):

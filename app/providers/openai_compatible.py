@@ -1,0 +1,49 @@
+"""Servers that copy OpenAI's Chat Completions API (Ollama, llama.cpp server, vLLM, LM Studio): the OpenAI adapter
+pointed at them, with no key required and every listed model offered."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from app.providers.openai_chat import OpenAIProvider
+
+# Local servers list whatever was pulled, embedding and speech models included; these cannot chat.
+NOT_CHAT_WORDS = ("embed", "rerank", "whisper", "tts", "clip")
+OLLAMA_DEFAULT_URL = "http://127.0.0.1:11434"
+# The OpenAI SDK refuses to start without a key; these servers ignore it.
+PLACEHOLDER_KEY = "not-needed"
+
+
+class OpenAICompatibleProvider(OpenAIProvider):
+    fallback_models: tuple[str, ...] = ()  # nothing to guess: a server that does not answer offers nothing
+    token_limit_field = "max_tokens"
+
+    def __init__(
+        self,
+        provider_id: str,
+        label: str,
+        base_url: str,
+        api_key: str | None,
+        timeout: float,
+        quiet_when_absent: bool = False,
+    ) -> None:
+        super().__init__(api_key or PLACEHOLDER_KEY, base_url, timeout)
+        self.id = provider_id
+        self.label = label
+        # Looked for without being asked (Ollama at its usual address): not finding it is no news.
+        self.quiet_when_absent = quiet_when_absent
+
+    def is_chat_model(self, model_id: str) -> bool:
+        return not any(word in model_id.lower() for word in NOT_CHAT_WORDS)
+
+
+def ollama_provider(base_url: str, timeout: float) -> OpenAICompatibleProvider:
+    """Ollama at `base_url` (its own root, as OLLAMA_BASE_URL is written; its OpenAI API lives under /v1)."""
+    root = base_url.rstrip("/").removesuffix("/v1")
+    is_default = root == OLLAMA_DEFAULT_URL
+    return OpenAICompatibleProvider("ollama", "Ollama", root + "/v1", None, timeout, quiet_when_absent=is_default)
+
+
+def compatible_provider(base_url: str, api_key: str | None, timeout: float) -> OpenAICompatibleProvider:
+    """Any other OpenAI-compatible server, named after its host (e.g. `localhost:8000`)."""
+    return OpenAICompatibleProvider("compat", urlsplit(base_url).netloc or base_url, base_url, api_key, timeout)

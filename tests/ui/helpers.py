@@ -1,0 +1,56 @@
+"""What the UI tests look at and do, as a person would: find by label, marker or text; wait until shown."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from nicegui import ui
+from nicegui.testing import User
+
+from app.ui.streaming_markdown import StreamingMarkdown
+
+
+async def eventually(check, timeout: float = 5.0) -> None:
+    """Wait until `check` neither raises AssertionError nor returns False."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            assert check() is not False
+            return
+        except AssertionError:
+            if time.monotonic() > deadline:
+                raise
+        await asyncio.sleep(0.02)
+
+
+def replies(user: User) -> list[ui.element]:
+    return sorted(user.find(marker="reply").elements, key=lambda element: element.id)
+
+
+def reply_text(reply: ui.element) -> str:
+    """The reply's HTML as the browser has it after applying every patch."""
+    return next(e for e in reply.descendants() if isinstance(e, StreamingMarkdown)).html
+
+
+def user_messages(user: User) -> list[str]:
+    elements = sorted(user.find(marker="user-message").elements, key=lambda element: element.id)
+    return [label.text for element in elements for label in element.descendants() if isinstance(label, ui.label)]
+
+
+def status_of(reply: ui.element) -> str:
+    return reply.props["data-status"]
+
+
+def button(user: User, name: str) -> ui.button:
+    """The button, shown or hidden (`user.find` sees only what is shown)."""
+    return next(e for e in user.current_layout.descendants() if isinstance(e, ui.button) and e.text == name)
+
+
+async def send(user: User, text: str) -> None:
+    user.find("Message").type(text)
+    user.find(kind=ui.button, content="Send").click()
+
+
+def assert_status(reply: ui.element, expected: str) -> None:
+    assert status_of(reply) == expected
