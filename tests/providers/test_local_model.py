@@ -21,6 +21,7 @@ from app.providers.base import (
 )
 from app.providers.llama_worker import LlamaWorker, Prompt, bundled_model_path
 from app.providers.local_model import LocalModelProvider, TooLong, display_name, fit_to_context
+from app.settings import Settings
 
 STORY = ChatTurn("user", "Write a long story about a dragon who learns to bake bread.")
 
@@ -159,6 +160,20 @@ async def test_a_message_longer_than_the_context_is_refused_with_a_clear_message
     assert refused.value.kind == ErrorKind.BAD_REQUEST and not refused.value.transient
     assert "SmolLM2-135M-Instruct reads at most" in refused.value.message
     assert "Shorten it" in refused.value.message
+
+
+async def test_local_model_path_runs_another_gguf_file_under_its_own_name(tmp_path):
+    other = tmp_path / "my-model-v2.Q4_1.gguf"
+    other.symlink_to(bundled_model_path())
+    provider = LocalModelProvider.from_settings(Settings(_env_file=None, local_model_path=str(other)))
+
+    try:
+        assert await provider.list_models() == ["my-model-v2"]
+        events = await events_of(provider, request(max_output_tokens=5))
+    finally:
+        provider.close()
+
+    assert text_of(events) and events[-1] == Finish("length")
 
 
 async def test_a_file_that_is_not_a_model_gives_a_clear_error(tmp_path):
