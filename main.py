@@ -11,10 +11,13 @@ from nicegui import app, core, ui
 
 from app.chat.service import ChatService
 from app.providers.catalog import ModelCatalog, build_providers
+from app.security.access import LoginThrottle, is_loopback, lan_urls, set_up_access
+from app.security.middleware import RequireSignIn, SecurityHeaders
 from app.settings import Settings
 from app.storage.database import create_database
 from app.storage.repository import ChatRepository
 from app.ui.chat_page import register_pages
+from app.ui.login_page import register_login
 
 log = logging.getLogger("chat")
 
@@ -23,20 +26,30 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description="A self-hosted chat app for large language models.")
     parser.add_argument("--host", help="address to serve on (default 127.0.0.1: this machine only)")
     parser.add_argument("--port", type=int, help="port to serve on (default 8080)")
+    parser.add_argument("--lan", action="store_true", help="share on the local network (--host 0.0.0.0, password)")
+    parser.add_argument("--new-password", action="store_true", help="replace the generated network password")
     return parser.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
-    overrides = {name: value for name, value in vars(args).items() if value is not None}
+    overrides = {name: getattr(args, name) for name in ("host", "port") if getattr(args, name) is not None}
+    if args.lan and args.host is None:
+        overrides["host"] = "0.0.0.0"
     settings = Settings(**overrides)
 
     repository = ChatRepository(create_database(settings.database_url))
+    access = set_up_access(settings, repository, announce=print, new_password=args.new_password)
+    if not is_loopback(settings.host):
+        print("Sharing on the network; open one of:", *lan_urls(settings.host, settings.port), sep="\n  ")
     if interrupted := repository.mark_streaming_interrupted():
         log.warning("%d reply(s) were cut off by the last shutdown; marked interrupted", interrupted)
     catalog = ModelCatalog(build_providers(settings), settings.model_discovery_timeout)
     service = ChatService(repository, catalog, settings)
-    register_pages(service)
+    app.add_middleware(RequireSignIn, access=access)
+    app.add_middleware(SecurityHeaders)
+    register_login(access, LoginThrottle())
+    register_pages(service, access)
 
     app.on_startup(catalog.refresh)
     app.on_startup(catalog.warm_up)
@@ -60,6 +73,9 @@ def main(argv: list[str] | None = None) -> None:
             show=False,
             reconnect_timeout=settings.reconnect_timeout,
             favicon="💬",
+            storage_secret=access.session_secret,
+            # Signed (by storage_secret) and HttpOnly by Starlette; not sent along with other sites' requests.
+            session_middleware_kwargs={"session_cookie": "chat_session", "same_site": "lax"},
         )
 
 

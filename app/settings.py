@@ -20,6 +20,8 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8080
     database_url: str = DEFAULT_DATABASE_URL
+    # Required to sign in when set; a network bind without it gets a generated one.
+    chat_password: SecretStr | None = None
 
     # The SDKs read these variables themselves too; naming them here keeps one source of truth
     # and lets `.env` supply them.
@@ -72,6 +74,7 @@ class Settings(BaseSettings):
         "anthropic_api_key",
         "together_api_key",
         "openai_compat_api_key",
+        "chat_password",
         "ollama_base_url",
         "openai_compat_base_url",
         "local_model_path",

@@ -53,3 +53,10 @@ class Message(SQLModel, table=True):
     note: str | None = None  # what the reader should know about how the reply was made
     created_at: datetime = Field(default_factory=utc_now)
     updated_at: datetime = Field(default_factory=utc_now)
+
+
+class AppSecret(SQLModel, table=True):
+    """What the server keeps between restarts: the session-signing key and a generated password's hash."""
+
+    name: str = Field(primary_key=True, max_length=64)
+    value: str

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select, update
 
-from app.storage.models import Conversation, Message, Role, Status, utc_now
+from app.storage.models import AppSecret, Conversation, Message, Role, Status, utc_now
 from app.text import without_lone_surrogates
 
 TITLE_LENGTH = 60
@@ -79,3 +79,15 @@ class ChatRepository:
             )
             session.commit()
             return result.rowcount
+
+    # -- the server's own secrets
+
+    def secret(self, name: str) -> str | None:
+        with self._session() as session:
+            row = session.get(AppSecret, name)
+            return row.value if row else None
+
+    def keep_secret(self, name: str, value: str) -> None:
+        with self._session() as session:
+            session.merge(AppSecret(name=name, value=value))
+            session.commit()

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 
-from nicegui import ui
+from nicegui import app, ui
 
 from app.chat.generation import Generation
 from app.chat.service import ChatService, InputRefused
+from app.security.access import SESSION_KEY, Access
 from app.storage.models import Message, Role
 from app.ui.incremental import Patch
 from app.ui.live_reply import LiveReply
@@ -23,8 +25,11 @@ NO_PROVIDER_HINT = (
 
 
 class ChatPage:
-    def __init__(self, service: ChatService, conversation_id: str | None) -> None:
+    def __init__(self, service: ChatService, access: Access, conversation_id: str | None) -> None:
         self.service = service
+        self.access = access
+        # This browser's session: signing out in any tab ends it, and every action here checks it first.
+        self.session = app.storage.user if access.required else {}
         self.conversation_id = conversation_id
         self.client = ui.context.client
         self.reply_views: dict[int, ReplyView] = {}
@@ -65,6 +70,9 @@ class ChatPage:
             new_chat = ui.button("New chat", icon="add", on_click=lambda: ui.navigate.to("/"))
             new_chat.props('outline no-caps aria-label="New chat"').classes("w-full")
             self.conversation_list = ui.column().classes("w-full gap-0 mt-3")
+            if self.access.required:
+                sign_out = ui.button("Sign out", icon="logout", on_click=self.sign_out).classes("w-full mt-4")
+                sign_out.props('flat no-caps aria-label="Sign out"')
         self._render_conversation_list()
 
     def _build_composer(self) -> None:
@@ -116,18 +124,18 @@ class ChatPage:
         last_id = messages[-1].id if messages else None
         for message in messages:
             if message.role == Role.USER:
-                UserMessageView(message)
+                UserMessageView(message, self.copy)
                 continue
             on_retry = self.retry if message.id == last_id else None
             following = live if live is not None and live.generation.message_id == message.id else None
-            view = ReplyView(message, self._model_label(message.model), on_retry, following)
+            view = ReplyView(message, self._model_label(message.model), self.copy, on_retry, following)
             self.reply_views[message.id] = view
 
     # -- actions
 
     async def send(self) -> None:
         text = self.input.value or ""
-        if not text.strip():
+        if not text.strip() or not self._signed_in():
             return
         try:
             generation = self.service.send(self.conversation_id, text, self.model_select.value)
@@ -144,11 +152,11 @@ class ChatPage:
         self._append_exchange(generation)  # already there if this page was watching the conversation
 
     def stop(self) -> None:
-        if self.conversation_id:
+        if self.conversation_id and self._signed_in():
             self.service.stop(self.conversation_id)
 
     def retry(self) -> None:
-        if self.conversation_id is None:
+        if self.conversation_id is None or not self._signed_in():
             return
         try:
             generation = self.service.retry(self.conversation_id, self.model_select.value)
@@ -156,6 +164,26 @@ class ChatPage:
             ui.notify(str(refusal), type="warning")
             return
         self._append_exchange(generation)
+
+    async def copy(self, text: str) -> None:
+        if not self._signed_in():
+            return
+        copied = await ui.run_javascript(f"chatCopy({json.dumps(text)})", timeout=5)
+        if copied:
+            ui.notify("Copied", position="bottom", timeout=1200)
+        else:
+            ui.notify("Could not copy here: select the text and press Ctrl+C.", type="warning")
+
+    def sign_out(self) -> None:
+        self.session.pop(SESSION_KEY, None)
+        ui.navigate.to("/login")
+
+    def _signed_in(self) -> bool:
+        """Checked by every action: the page may have been open since before its session was signed out."""
+        if self.access.signed_in(self.session):
+            return True
+        ui.navigate.to(f"/login?next=/c/{self.conversation_id}" if self.conversation_id else "/login")
+        return False
 
     def _watch_conversation(self) -> None:
         if self.conversation_id is not None and self._unwatch is None:
@@ -171,8 +199,8 @@ class ChatPage:
         live = LiveReply.of(generation)
         with self.new_messages:
             if generation.prompt is not None:
-                UserMessageView(generation.prompt)
-            view = ReplyView(None, generation.model.label, self.retry, live)
+                UserMessageView(generation.prompt, self.copy)
+            view = ReplyView(None, generation.model.label, self.copy, self.retry, live)
         self.reply_views[generation.message_id] = view
         self._follow(live)
 
@@ -222,11 +250,11 @@ class ChatPage:
         return option.label if option else (key or "")
 
 
-def register_pages(service: ChatService) -> None:
+def register_pages(service: ChatService, access: Access) -> None:
     @ui.page("/", title="Chat")
     async def new_conversation_page() -> None:
-        await ChatPage(service, None).build()
+        await ChatPage(service, access, None).build()
 
     @ui.page("/c/{conversation_id}", title="Chat")
     async def conversation_page(conversation_id: str) -> None:
-        await ChatPage(service, conversation_id).build()
+        await ChatPage(service, access, conversation_id).build()

@@ -19,11 +19,20 @@ STATUS_NOTES = {
 }
 
 
+Copier = Callable[[str], object]
+
+
+def copy_button(on_copy: Copier, text: Callable[[], str]) -> ui.button:
+    button = ui.button(icon="content_copy", on_click=lambda: on_copy(text()))
+    return button.props('flat round dense size=sm aria-label=Copy title="Copy"').classes("msg-copy")
+
+
 class UserMessageView:
-    def __init__(self, message: Message) -> None:
+    def __init__(self, message: Message, on_copy: Copier) -> None:
         with ui.element("div").classes("msg msg-user").props(f"data-role={Role.USER.value}").mark("user-message"):
             # Plain text, never markdown: what the person typed is shown exactly as typed.
             ui.label(message.content).classes("msg-text").props('dir="auto"')
+            copy_button(on_copy, lambda: message.content)
 
 
 def typing_dots() -> ui.element:
@@ -41,6 +50,7 @@ class ReplyView:
         self,
         message: Message | None,
         model_label: str,
+        on_copy: Copier,
         on_retry: Callable[[], None] | None = None,
         live: LiveReply | None = None,
     ) -> None:
@@ -56,7 +66,10 @@ class ReplyView:
             self.typing = typing_dots() if live is not None and not live.markdown.html else None
             self.notice = ui.label("").classes("msg-notice")
             self.banner_slot = ui.element("div")
-            self.footer = ui.label(model_label).classes("msg-footer")
+            with ui.row().classes("items-center gap-1 no-wrap"):
+                # The markdown as written, not the rendered page: what people paste into an editor or another chat.
+                copy_button(on_copy, lambda: live.generation.text if live is not None else message.content)
+                self.footer = ui.label(model_label).classes("msg-footer")
         self._shown: dict[str, object] = {}
         if live is not None:
             self.show(None, live.generation)

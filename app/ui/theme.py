@@ -28,6 +28,8 @@ STYLE = """
 .typing span:nth-child(2) { animation-delay: .2s; }
 .typing span:nth-child(3) { animation-delay: .4s; }
 @keyframes typing { 40% { opacity: .8; } }
+.msg-copy { opacity: .45; }
+.msg:hover .msg-copy, .msg-copy:focus { opacity: 1; }
 .msg-notice { font-size: .85rem; opacity: .7; font-style: italic; }
 .msg-note { font-size: .8rem; opacity: .7; border-left: 3px solid var(--q-info); padding-left: .5rem;
             margin-bottom: .5rem; }
@@ -65,6 +67,26 @@ FOLLOW_SCRIPT = """
 """
 
 
+# The Clipboard API exists only on secure origins (https, localhost); a LAN address over plain http falls back to
+# the older copy command on a hidden text area, which still works inside the click that asked for it.
+COPY_SCRIPT = """
+<script>
+window.chatCopy = async (text) => {
+  if (navigator.clipboard && window.isSecureContext) {
+    try { await navigator.clipboard.writeText(text); return true; } catch (error) { /* fall back */ }
+  }
+  const area = document.createElement('textarea');
+  area.value = text;
+  area.setAttribute('readonly', '');
+  area.style.cssText = 'position:fixed;top:0;left:0;opacity:0;';
+  document.body.appendChild(area);
+  area.select();
+  try { return document.execCommand('copy'); } catch (error) { return false; } finally { area.remove(); }
+};
+</script>
+"""
+
+
 def apply_theme() -> None:
     ui.add_css(STYLE + CODE_STYLE)
-    ui.add_body_html(FOLLOW_SCRIPT + PATCH_RECEIVER)
+    ui.add_body_html(FOLLOW_SCRIPT + PATCH_RECEIVER + COPY_SCRIPT)
