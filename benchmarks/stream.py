@@ -224,7 +224,7 @@ async def main() -> None:
     quick = arguments.quick
     executable = shutil.which("chromium") or shutil.which("chromium-browser")
     if executable is None:
-        sys.exit("Chromium is needed: run `bash benchmarks/install-chromium.sh` first.")
+        sys.exit("Chromium is needed: run `bash tests/browser/install-chromium.sh` first.")
     fake = FakeProviderServer("openai", models=[MODEL]).start()
     results = []
     started = time.monotonic()

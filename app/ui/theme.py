@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from nicegui import ui
 
+from app.ui.drafts import SEND_SCRIPT
 from app.ui.markdown import CODE_STYLE
 from app.ui.streaming_markdown import PATCH_RECEIVER
 
@@ -28,6 +29,10 @@ STYLE = """
 .typing span:nth-child(2) { animation-delay: .2s; }
 .typing span:nth-child(3) { animation-delay: .4s; }
 @keyframes typing { 40% { opacity: .8; } }
+.msg-assistant h1 { font-size: 1.5rem; line-height: 2rem; margin: 1rem 0 .5rem; font-weight: 600; }
+.msg-assistant h2 { font-size: 1.3rem; line-height: 1.8rem; margin: 1rem 0 .5rem; font-weight: 600; }
+.msg-assistant h3, .msg-assistant h4, .msg-assistant h5, .msg-assistant h6 {
+  font-size: 1.1rem; line-height: 1.6rem; margin: .75rem 0 .25rem; font-weight: 600; }
 .msg-copy { opacity: .45; }
 .msg:hover .msg-copy, .msg-copy:focus { opacity: 1; }
 .msg-notice { font-size: .85rem; opacity: .7; font-style: italic; }
@@ -89,4 +94,4 @@ window.chatCopy = async (text) => {
 
 def apply_theme() -> None:
     ui.add_css(STYLE + CODE_STYLE)
-    ui.add_body_html(FOLLOW_SCRIPT + PATCH_RECEIVER + COPY_SCRIPT)
+    ui.add_body_html(FOLLOW_SCRIPT + PATCH_RECEIVER + COPY_SCRIPT + SEND_SCRIPT)

@@ -1,0 +1,104 @@
+"""A real browser against a real server: Debian's Chromium, driven by Playwright, and `python main.py` talking to
+fake providers on 127.0.0.1. Chromium is installed by `install-chromium.sh` beside this file if it is missing."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, sync_playwright
+
+from tests.conftest import DIALECTS, TEST_TUNING, WITHOUT_LOCAL_MODELS
+from tests.fakes.provider_server import FakeProviderServer
+from tests.test_main import running_app
+
+HERE = Path(__file__).resolve().parent
+SCREENSHOTS = HERE / "screenshots"
+# Without the networking switches Chromium calls home (updates, sync, safe browsing): only loopback is allowed here.
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def chromium_executable() -> str:
+    found = shutil.which("chromium") or shutil.which("chromium-browser")
+    if found is None:
+        subprocess.run(["bash", str(HERE / "install-chromium.sh")], check=True)
+        found = shutil.which("chromium")
+    assert found, "Chromium could not be installed: run tests/browser/install-chromium.sh as root"
+    return found
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    # Per module, not per session: Playwright's sync API holds an event loop of its own in this thread while it
+    # runs, which the asyncio tests that follow must not find there.
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=chromium_executable(), args=CHROMIUM_FLAGS)
+        yield chromium
+        chromium.close()
+
+
+@dataclass
+class RunningApp:
+    url: str
+    fakes: dict[str, FakeProviderServer]
+    printed: list[str] = field(default_factory=list)
+
+
+@contextmanager
+def chat_app(tmp_path: Path, args: list[str] = (), **env: str) -> Iterator[RunningApp]:
+    fakes = {dialect: FakeProviderServer(dialect).start() for dialect in DIALECTS}
+    environment = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "NICEGUI_"))}
+    environment.update({name.upper(): str(value) for name, value in {**TEST_TUNING, **WITHOUT_LOCAL_MODELS}.items()})
+    environment["DATABASE_URL"] = f"sqlite:///{tmp_path / 'chat.db'}"
+    for dialect, server in fakes.items():
+        environment[f"{dialect.upper()}_API_KEY"] = server.api_key
+        environment[f"{dialect.upper()}_BASE_URL"] = server.base_url
+    environment.update(env)
+    try:
+        with running_app(list(args), environment, tmp_path) as (port, printed):
+            yield RunningApp(f"http://127.0.0.1:{port}", fakes, printed)
+    finally:
+        for server in fakes.values():
+            server.stop()
+
+
+@pytest.fixture
+def app_server(tmp_path) -> Iterator[RunningApp]:
+    with chat_app(tmp_path) as running:
+        yield running
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    """A fresh browser profile per test; any Content-Security-Policy violation fails the test."""
+    context = browser.new_context(viewport={"width": 1100, "height": 800})
+    tab = context.new_page()
+    violations: list[str] = []
+    tab.on(
+        "console",
+        lambda message: violations.append(message.text) if "Content Security Policy" in message.text else None,
+    )
+    yield tab
+    context.close()
+    assert not violations, violations
+
+
+def screenshot(page: Page, name: str) -> None:
+    """Kept for a reviewer to look at: tests/browser/screenshots/NAME.png."""
+    SCREENSHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=SCREENSHOTS / f"{name}.png", full_page=True)
