@@ -3,7 +3,6 @@ fake providers on 127.0.0.1. Chromium is installed by `install-chromium.sh` besi
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 from collections.abc import Iterator
@@ -14,9 +13,9 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
-from tests.conftest import DIALECTS, TEST_TUNING, WITHOUT_LOCAL_MODELS
+from tests.conftest import DIALECTS, TEST_TUNING
 from tests.fakes.provider_server import FakeProviderServer
-from tests.test_main import running_app
+from tests.test_main import child_environment, running_app
 
 HERE = Path(__file__).resolve().parent
 SCREENSHOTS = HERE / "screenshots"
@@ -62,12 +61,8 @@ class RunningApp:
 @contextmanager
 def chat_app(tmp_path: Path, args: list[str] = (), **env: str) -> Iterator[RunningApp]:
     fakes = {dialect: FakeProviderServer(dialect).start() for dialect in DIALECTS}
-    environment = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "NICEGUI_"))}
-    environment.update({name.upper(): str(value) for name, value in {**TEST_TUNING, **WITHOUT_LOCAL_MODELS}.items()})
-    environment["DATABASE_URL"] = f"sqlite:///{tmp_path / 'chat.db'}"
-    for dialect, server in fakes.items():
-        environment[f"{dialect.upper()}_API_KEY"] = server.api_key
-        environment[f"{dialect.upper()}_BASE_URL"] = server.base_url
+    environment = child_environment(fakes, f"sqlite:///{tmp_path / 'chat.db'}")
+    environment.update({name.upper(): str(value) for name, value in TEST_TUNING.items()})
     environment.update(env)
     try:
         with running_app(list(args), environment, tmp_path) as (port, printed):
