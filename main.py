@@ -9,9 +9,11 @@ import logging
 
 from nicegui import app, core, ui
 
+from app.api.routes import register_api
 from app.chat.service import ChatService
 from app.providers.catalog import ModelCatalog, build_providers
 from app.security.access import LoginThrottle, is_loopback, lan_urls, set_up_access
+from app.security.api_keys import ApiKeys
 from app.security.middleware import RequireSignIn, SecurityHeaders
 from app.settings import Settings
 from app.storage.database import create_database
@@ -49,7 +51,9 @@ def main(argv: list[str] | None = None) -> None:
     app.add_middleware(RequireSignIn, access=access)
     app.add_middleware(SecurityHeaders)
     register_login(access, LoginThrottle())
-    register_pages(service, access)
+    api_keys = ApiKeys(repository, settings.chat_api_key.get_secret_value() if settings.chat_api_key else None)
+    register_pages(service, access, api_keys)
+    register_api(service, api_keys)
 
     app.on_startup(catalog.refresh)
     app.on_startup(catalog.warm_up)

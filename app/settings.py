@@ -22,6 +22,8 @@ class Settings(BaseSettings):
     database_url: str = DEFAULT_DATABASE_URL
     # Required to sign in when set; a network bind without it gets a generated one.
     chat_password: SecretStr | None = None
+    # A key for the HTTP API, for scripts and tests; more can be made in the UI.
+    chat_api_key: SecretStr | None = None
 
     # The SDKs read these variables themselves too; naming them here keeps one source of truth
     # and lets `.env` supply them.
@@ -75,6 +77,7 @@ class Settings(BaseSettings):
         "together_api_key",
         "openai_compat_api_key",
         "chat_password",
+        "chat_api_key",
         "ollama_base_url",
         "openai_compat_base_url",
         "local_model_path",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Callable
 from contextlib import aclosing
 from itertools import count
@@ -42,12 +43,14 @@ class Generation:
         self.text = ""
         self.status = Status.STREAMING
         self.error: str | None = None
+        self.failure: ProviderError | None = None  # what went wrong, when a provider said so
         self.notice: str | None = None  # e.g. a retry in progress: shown, not stored
         self.note: str | None = None  # e.g. older messages left out of the context: shown and stored
         self.finish_reason: str | None = None
         self.input_tokens: int | None = None
         self.output_tokens: int | None = None
         self.stop_requested = False
+        self.started_at = time.monotonic()
         self.task: asyncio.Task | None = None
         self._listeners: Listeners[[Generation]] = Listeners(f"conversation {conversation_id}")
 
@@ -129,7 +132,7 @@ class GenerationRunner:
             # Only Stop cancels on purpose; anything else (a shutdown) cut the reply off.
             generation.status = Status.STOPPED if generation.stop_requested else Status.INTERRUPTED
         except ProviderError as error:
-            generation.status, generation.error = Status.ERROR, error.message
+            generation.status, generation.error, generation.failure = Status.ERROR, error.message, error
         except Exception as error:
             log.exception("Reply in conversation %s failed", generation.conversation_id)
             generation.status, generation.error = Status.ERROR, f"Unexpected error: {error}"

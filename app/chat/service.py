@@ -12,13 +12,18 @@ from app.providers.catalog import ModelCatalog, ModelOption
 from app.settings import Settings
 from app.storage.models import Conversation, Message, Role, Status
 from app.storage.repository import ChatRepository
+from app.text import without_lone_surrogates
 
 CONTEXT_STATUSES = {Status.COMPLETE, Status.STOPPED}
 ReplyWatcher = Callable[[Generation], None]
 
 
 class InputRefused(ValueError):
-    """A request the person can fix: the message says how."""
+    """A request the person can fix: the message says how; `status` is the HTTP status that fits it."""
+
+    def __init__(self, message: str, status: int = 422) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 class ChatService:
@@ -60,8 +65,9 @@ class ChatService:
 
     # -- acting
 
-    def send(self, conversation_id: str | None, text: str, model_key: str) -> Generation:
-        """Store the person's message and start the reply. Creates the conversation on its first message."""
+    def send(self, conversation_id: str | None, text: str, model_key: str, system: str | None = None) -> Generation:
+        """Store the person's message and start the reply. Creates the conversation on its first message; a
+        `system` prompt given here becomes the conversation's own."""
         if not text.strip():
             raise InputRefused("Type a message first.")
         if len(text) > self.settings.max_message_chars:
@@ -74,6 +80,8 @@ class ChatService:
             conversation_id = self.repository.create_conversation(model.key).id
         else:
             self._require_idle(conversation_id)
+        if system is not None:
+            self.repository.set_system_prompt(conversation_id, without_lone_surrogates(system))
         prompt = self.repository.add_message(conversation_id, Role.USER, text, Status.COMPLETE, model.key)
         return self._start_reply(conversation_id, model, prompt)
 
@@ -102,14 +110,14 @@ class ChatService:
     def _model(self, model_key: str) -> ModelOption:
         model = self.catalog.find(model_key)
         if model is None:
-            raise InputRefused(f"The model {model_key!r} is not available. Pick another one.")
+            raise InputRefused(f"The model {model_key!r} is not available. Pick another one.", status=400)
         return model
 
     def _require_idle(self, conversation_id: str) -> None:
         if self.repository.get_conversation(conversation_id) is None:
-            raise InputRefused("That conversation does not exist.")
+            raise InputRefused("That conversation does not exist.", status=404)
         if conversation_id in self._generations:
-            raise InputRefused("A reply is still being written here. Wait for it or press Stop.")
+            raise InputRefused("A reply is still being written here. Wait for it or press Stop.", status=409)
 
     def _start_reply(self, conversation_id: str, model: ModelOption, prompt: Message | None = None) -> Generation:
         # The reply's row exists before the provider is called, so a crash at any point leaves a trace.
@@ -137,4 +145,10 @@ class ChatService:
             for message in self.messages(conversation_id)
             if message.role == Role.USER or (message.status in CONTEXT_STATUSES and message.content)
         ]
-        return ChatRequest(model=model.model_id, turns=turns, max_output_tokens=self.settings.max_output_tokens)
+        conversation = self.repository.get_conversation(conversation_id)
+        return ChatRequest(
+            model=model.model_id,
+            turns=turns,
+            max_output_tokens=self.settings.max_output_tokens,
+            system=conversation.system_prompt if conversation else None,
+        )

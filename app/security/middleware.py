@@ -38,9 +38,10 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "no-referrer",
     "X-Frame-Options": "DENY",
 }
-# The login page and what it is built from: NiceGUI's assets and its websocket.
+# The login page and what it is built from (NiceGUI's assets and its websocket), and the API, which asks for a key
+# of its own instead of a session.
 PUBLIC_PATHS = {"/login", "/favicon.ico"}
-PUBLIC_PREFIXES = ("/_nicegui/", "/_nicegui_ws/")
+PUBLIC_PREFIXES = ("/_nicegui/", "/_nicegui_ws/", "/api/")
 
 
 class SecurityHeaders:
@@ -73,7 +74,7 @@ class RequireSignIn:
             return await self.app(scope, receive, send)
         if self.access.signed_in(app.storage.user):
             return await self.app(scope, receive, send)
-        if scope["method"] == "GET" and not scope["path"].startswith("/api/"):
+        if scope["method"] == "GET":
             response = RedirectResponse(f"/login?next={quote(scope['path'], safe='/')}", status_code=303)
         else:
             response = JSONResponse({"error": "Sign in first.", "error_code": "AUTH"}, status_code=401)

@@ -35,6 +35,7 @@ class Conversation(SQLModel, table=True):
     id: str = Field(default_factory=new_conversation_id, primary_key=True, max_length=64)
     title: str = ""
     model: str = ""
+    system_prompt: str | None = None
     created_at: datetime = Field(default_factory=utc_now)
     updated_at: datetime = Field(default_factory=utc_now, index=True)
 
@@ -60,3 +61,14 @@ class AppSecret(SQLModel, table=True):
 
     name: str = Field(primary_key=True, max_length=64)
     value: str
+
+
+class ApiKey(SQLModel, table=True):
+    """A key for the HTTP API. Only its SHA-256 is kept: the key itself is shown once, when it is made."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str
+    key_hash: str = Field(index=True, max_length=64)
+    hint: str  # the key's first characters, to tell keys apart in a list
+    created_at: datetime = Field(default_factory=utc_now)
+    revoked_at: datetime | None = None

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select, update
 
-from app.storage.models import AppSecret, Conversation, Message, Role, Status, utc_now
+from app.storage.models import ApiKey, AppSecret, Conversation, Message, Role, Status, utc_now
 from app.text import without_lone_surrogates
 
 TITLE_LENGTH = 60
@@ -91,3 +91,35 @@ class ChatRepository:
         with self._session() as session:
             session.merge(AppSecret(name=name, value=value))
             session.commit()
+
+    def set_system_prompt(self, conversation_id: str, system_prompt: str) -> None:
+        with self._session() as session:
+            conversation = session.get(Conversation, conversation_id)
+            if conversation is not None:
+                conversation.system_prompt = system_prompt or None
+                session.commit()
+
+    # -- API keys
+
+    def add_api_key(self, name: str, key_hash: str, hint: str) -> ApiKey:
+        key = ApiKey(name=name, key_hash=key_hash, hint=hint)
+        with self._session() as session:
+            session.add(key)
+            session.commit()
+        return key
+
+    def api_keys(self) -> Sequence[ApiKey]:
+        with self._session() as session:
+            return session.exec(select(ApiKey).where(col(ApiKey.revoked_at).is_(None)).order_by(ApiKey.id)).all()
+
+    def find_api_key(self, key_hash: str) -> ApiKey | None:
+        with self._session() as session:
+            query = select(ApiKey).where(ApiKey.key_hash == key_hash, col(ApiKey.revoked_at).is_(None))
+            return session.exec(query).first()
+
+    def revoke_api_key(self, key_id: int) -> None:
+        with self._session() as session:
+            key = session.get(ApiKey, key_id)
+            if key is not None and key.revoked_at is None:
+                key.revoked_at = utc_now()
+                session.commit()

@@ -12,7 +12,9 @@ from nicegui.events import GenericEventArguments
 from app.chat.generation import Generation
 from app.chat.service import ChatService, InputRefused
 from app.security.access import SESSION_KEY, Access
+from app.security.api_keys import ApiKeys
 from app.storage.models import Message, Role
+from app.ui.api_keys_dialog import ApiKeysDialog
 from app.ui.drafts import UPLOAD_ABOVE_CHARS, Drafts
 from app.ui.incremental import Patch
 from app.ui.live_reply import LiveReply
@@ -31,9 +33,12 @@ NO_PROVIDER_HINT = (
 
 
 class ChatPage:
-    def __init__(self, service: ChatService, access: Access, drafts: Drafts, conversation_id: str | None) -> None:
+    def __init__(
+        self, service: ChatService, access: Access, keys: ApiKeys, drafts: Drafts, conversation_id: str | None
+    ) -> None:
         self.service = service
         self.access = access
+        self.keys = keys
         self.drafts = drafts
         # This browser's session: signing out in any tab ends it, and every action here checks it first.
         self.session = app.storage.user if access.required else {}
@@ -77,8 +82,11 @@ class ChatPage:
             new_chat = ui.button("New chat", icon="add", on_click=lambda: ui.navigate.to("/"))
             new_chat.props('outline no-caps aria-label="New chat"').classes("w-full")
             self.conversation_list = ui.column().classes("w-full gap-0 mt-3")
+            keys_dialog = ApiKeysDialog(self.keys, self._signed_in, self.copy)
+            api_keys = ui.button("API keys", icon="key", on_click=keys_dialog.open).classes("w-full mt-4")
+            api_keys.props('flat no-caps aria-label="API keys"')
             if self.access.required:
-                sign_out = ui.button("Sign out", icon="logout", on_click=self.sign_out).classes("w-full mt-4")
+                sign_out = ui.button("Sign out", icon="logout", on_click=self.sign_out).classes("w-full")
                 sign_out.props('flat no-caps aria-label="Sign out"')
         self._render_conversation_list()
 
@@ -263,14 +271,14 @@ class ChatPage:
         return option.label if option else (key or "")
 
 
-def register_pages(service: ChatService, access: Access) -> None:
+def register_pages(service: ChatService, access: Access, keys: ApiKeys) -> None:
     drafts = Drafts(service.settings.max_message_chars)
     drafts.register_route()
 
     @ui.page("/", title="Chat")
     async def new_conversation_page() -> None:
-        await ChatPage(service, access, drafts, None).build()
+        await ChatPage(service, access, keys, drafts, None).build()
 
     @ui.page("/c/{conversation_id}", title="Chat")
     async def conversation_page(conversation_id: str) -> None:
-        await ChatPage(service, access, drafts, conversation_id).build()
+        await ChatPage(service, access, keys, drafts, conversation_id).build()

@@ -6,16 +6,12 @@ from __future__ import annotations
 import shutil
 import subprocess
 from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
-from tests.conftest import DIALECTS, TEST_TUNING
-from tests.fakes.provider_server import FakeProviderServer
-from tests.test_main import child_environment, running_app
+from tests.app_process import RunningApp, chat_app
 
 HERE = Path(__file__).resolve().parent
 SCREENSHOTS = HERE / "screenshots"
@@ -49,27 +45,6 @@ def browser() -> Iterator[Browser]:
         chromium = playwright.chromium.launch(executable_path=chromium_executable(), args=CHROMIUM_FLAGS)
         yield chromium
         chromium.close()
-
-
-@dataclass
-class RunningApp:
-    url: str
-    fakes: dict[str, FakeProviderServer]
-    printed: list[str] = field(default_factory=list)
-
-
-@contextmanager
-def chat_app(tmp_path: Path, args: list[str] = (), **env: str) -> Iterator[RunningApp]:
-    fakes = {dialect: FakeProviderServer(dialect).start() for dialect in DIALECTS}
-    environment = child_environment(fakes, f"sqlite:///{tmp_path / 'chat.db'}")
-    environment.update({name.upper(): str(value) for name, value in TEST_TUNING.items()})
-    environment.update(env)
-    try:
-        with running_app(list(args), environment, tmp_path) as (port, printed):
-            yield RunningApp(f"http://127.0.0.1:{port}", fakes, printed)
-    finally:
-        for server in fakes.values():
-            server.stop()
 
 
 @pytest.fixture

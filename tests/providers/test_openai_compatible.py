@@ -7,6 +7,7 @@ import socket
 
 import pytest
 
+from app.providers import openai_compatible
 from app.providers.base import ChatRequest, ChatTurn, ErrorKind, Finish, ProviderError, TextDelta, Usage
 from app.providers.catalog import ModelCatalog, build_providers
 from app.settings import Settings
@@ -80,11 +81,11 @@ async def test_a_model_ollama_has_not_pulled_is_reported_as_not_found(ollama, da
 
 
 async def test_ollama_not_running_at_its_usual_address_is_left_out_quietly(database_url, caplog, monkeypatch):
-    monkeypatch.setattr("app.providers.openai_compatible.OLLAMA_DEFAULT_URL", f"http://127.0.0.1:{closed_port()}")
-    from app.providers.openai_compatible import OLLAMA_DEFAULT_URL
+    usual_address = f"http://127.0.0.1:{closed_port()}"
+    monkeypatch.setattr(openai_compatible, "OLLAMA_DEFAULT_URL", usual_address)
 
     with caplog.at_level(logging.INFO):
-        catalog = await catalog_for(local_settings(database_url, ollama_base_url=OLLAMA_DEFAULT_URL))
+        catalog = await catalog_for(local_settings(database_url, ollama_base_url=usual_address))
 
     assert catalog.options == []
     assert "Ollama is not running" in caplog.text

@@ -1,0 +1,103 @@
+"""The API's event format: one reply in flight as server-sent events, or as one JSON body when it is done."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+
+from app.chat.generation import Generation
+from app.storage.models import Status
+
+KEEP_ALIVE_SECONDS = 15.0
+FINISHED = object()
+
+
+def sse(event: dict) -> str:
+    return f"data: {json.dumps(event, ensure_ascii=False)}\n\n"
+
+
+def token_event(text: str, model_id: str) -> dict:
+    timestamp = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return {"token": text, "done": False, "model": model_id, "timestamp": timestamp}
+
+
+def final_event(generation: Generation) -> dict:
+    """The last event: the completion, or the error that ended the reply."""
+    if generation.status == Status.ERROR:
+        failure = generation.failure
+        return {
+            "error": generation.error or "The reply failed.",
+            "error_code": failure.kind.value if failure else "INTERNAL",
+            "done": True,
+            "retry_after": failure.retry_after if failure else None,
+            "conversation_id": generation.conversation_id,
+        }
+    return {
+        "done": True,
+        "total_tokens": total_tokens(generation),
+        "input_tokens": generation.input_tokens,
+        "output_tokens": generation.output_tokens,
+        "finish_reason": finish_reason(generation),
+        "response_time": round(time.monotonic() - generation.started_at, 3),
+        "conversation_id": generation.conversation_id,
+        "model": generation.model.model_id,
+    }
+
+
+def reply_body(generation: Generation) -> dict:
+    """The whole reply, for `stream: false`."""
+    body = final_event(generation)
+    if "error" not in body:
+        body["text"] = generation.text
+        body["usage"] = {"input_tokens": generation.input_tokens, "output_tokens": generation.output_tokens}
+    return body
+
+
+def total_tokens(generation: Generation) -> int | None:
+    if generation.input_tokens is None and generation.output_tokens is None:
+        return None
+    return (generation.input_tokens or 0) + (generation.output_tokens or 0)
+
+
+def finish_reason(generation: Generation) -> str:
+    if generation.status in (Status.STOPPED, Status.INTERRUPTED):
+        return generation.status.value
+    return generation.finish_reason or "stop"
+
+
+async def reply_events(generation: Generation, keep_alive: float = KEEP_ALIVE_SECONDS) -> AsyncIterator[str]:
+    """Every piece of text as it arrives, then the final event. A client that goes away stops the reply: the
+    server cancels this generator, and the reply is saved as stopped."""
+    pieces: asyncio.Queue[object] = asyncio.Queue()
+    shown = len(generation.text)
+    if shown:
+        pieces.put_nowait(generation.text)
+
+    def on_change(changed: Generation) -> None:
+        # Called once per provider event, so each token becomes one event of its own.
+        nonlocal shown
+        if len(changed.text) > shown:
+            pieces.put_nowait(changed.text[shown:])
+            shown = len(changed.text)
+        if not changed.is_running:
+            pieces.put_nowait(FINISHED)
+
+    unsubscribe = generation.subscribe(on_change)
+    try:
+        while True:
+            try:
+                piece = await asyncio.wait_for(pieces.get(), keep_alive)
+            except TimeoutError:
+                yield ": keep-alive\n\n"  # a comment line: proxies keep the connection, clients ignore it
+                continue
+            if piece is FINISHED:
+                yield sse(final_event(generation))
+                return
+            yield sse(token_event(str(piece), generation.model.model_id))
+    finally:
+        unsubscribe()
+        if generation.is_running:
+            generation.stop()

@@ -1,0 +1,133 @@
+"""The HTTP API: the same chat service the pages use, for scripts and other apps. Every route needs an API key."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Header, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, StreamingResponse
+from nicegui import app
+from pydantic import BaseModel
+
+from app.api.events import reply_body, reply_events
+from app.chat.service import ChatService, InputRefused
+from app.security.api_keys import ApiKeys
+from app.storage.models import Conversation, Message
+
+ERROR_CODES = {400: "BAD_REQUEST", 401: "AUTH", 404: "NOT_FOUND", 409: "BUSY", 422: "BAD_REQUEST"}
+# A failed reply without streaming: the status that says whose problem it is.
+FAILURE_STATUS = {"RATE_LIMIT": 429, "OVERLOADED": 503, "TIMEOUT": 504}
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class ChatBody(BaseModel):
+    message: str
+    model: str | None = None
+    stream: bool = True
+    conversation_id: str | None = None
+    system: str | None = None
+
+
+def error_response(status: int, message: str, **extra: object) -> JSONResponse:
+    body = {"error": message, "error_code": ERROR_CODES.get(status, "BAD_REQUEST"), **extra}
+    return JSONResponse(body, status_code=status)
+
+
+def register_api(service: ChatService, keys: ApiKeys) -> None:
+    def require_key(authorization: str | None = Header(default=None)) -> None:
+        if not keys.accepts(authorization):
+            raise ApiError(401, "A valid API key is needed: send `Authorization: Bearer <key>`.")
+
+    router = APIRouter(prefix="/api", dependencies=[Depends(require_key)])
+
+    @router.post("/chat")
+    async def chat(body: ChatBody):
+        try:
+            model_key = model_for(service, body.model, body.conversation_id)
+            generation = service.send(body.conversation_id, body.message, model_key, body.system)
+        except InputRefused as refusal:
+            raise ApiError(refusal.status, str(refusal)) from None
+        if body.stream:
+            headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}  # no proxy may hold tokens back
+            return StreamingResponse(reply_events(generation), media_type="text/event-stream", headers=headers)
+        await generation.wait()
+        result = reply_body(generation)
+        if "error" not in result:
+            return result
+        status = FAILURE_STATUS.get(result["error_code"], 502)
+        retry_after = result["retry_after"]
+        headers = {"Retry-After": str(round(retry_after))} if retry_after is not None else None
+        return JSONResponse(result, status_code=status, headers=headers)
+
+    @router.get("/models")
+    def models() -> dict:
+        options = [
+            {"id": option.key, "model": option.model_id, "provider": option.provider.id, "label": option.label}
+            for option in service.catalog.options
+        ]
+        return {"models": options, "default": service.catalog.default_key}
+
+    @router.get("/conversations")
+    def conversations() -> dict:
+        return {"conversations": [conversation_summary(c) for c in service.conversations()]}
+
+    @router.get("/conversations/{conversation_id}")
+    def conversation(conversation_id: str) -> dict:
+        found = service.conversation(conversation_id)
+        if found is None:
+            raise ApiError(404, "That conversation does not exist.")
+        messages = [message_body(message) for message in service.messages(conversation_id)]
+        return {**conversation_summary(found), "system_prompt": found.system_prompt, "messages": messages}
+
+    app.include_router(router)
+    app.add_exception_handler(ApiError, lambda _request, error: error_response(error.status, str(error)))
+    app.add_exception_handler(RequestValidationError, invalid_request)
+
+
+def model_for(service: ChatService, name: str | None, conversation_id: str | None) -> str:
+    """A model named by its key (`openai:gpt-4o`) or its id (`gpt-4o`); else the conversation's, else the default."""
+    if name:
+        option = service.catalog.find(name) or next((o for o in service.catalog.options if o.model_id == name), None)
+        if option is None:
+            raise InputRefused(f"The model {name!r} is not available; GET /api/models lists those that are.", 400)
+        return option.key
+    conversation = service.conversation(conversation_id) if conversation_id else None
+    chosen = conversation.model if conversation and service.catalog.find(conversation.model) else None
+    if chosen or service.catalog.default_key:
+        return chosen or service.catalog.default_key
+    raise InputRefused("No model is available on this server.", 400)
+
+
+async def invalid_request(request: Request, error: RequestValidationError) -> JSONResponse:
+    problems = [f"{'.'.join(str(part) for part in e['loc'])}: {e['msg']}" for e in error.errors()]
+    return error_response(422, "The request body is not valid: " + "; ".join(problems))
+
+
+def conversation_summary(conversation: Conversation) -> dict:
+    return {
+        "id": conversation.id,
+        "title": conversation.title,
+        "model": conversation.model,
+        "created_at": conversation.created_at.isoformat(),
+        "updated_at": conversation.updated_at.isoformat(),
+    }
+
+
+def message_body(message: Message) -> dict:
+    return {
+        "id": message.id,
+        "role": message.role.value,
+        "content": message.content,
+        "status": message.status.value,
+        "error": message.error,
+        "model": message.model,
+        "finish_reason": message.finish_reason,
+        "input_tokens": message.input_tokens,
+        "output_tokens": message.output_tokens,
+        "note": message.note,
+        "created_at": message.created_at.isoformat(),
+    }
