@@ -92,6 +92,17 @@ def test_each_provider_error_ends_the_stream_with_its_code(api, server, failure,
     assert failure.message in error["error"]
 
 
+def test_a_server_error_that_outlasts_the_retries_is_an_upstream_error(api, server):
+    server.fakes["openai"].play(
+        *[HttpError(500, "Internal failure", "server_error")] * 4
+    )  # the first try and 3 retries
+
+    with api.stream("POST", "/api/chat", json={"message": "Hi", "model": OPENAI}) as response:
+        [error] = events_of(response)
+
+    assert error["error_code"] == "UPSTREAM" and "Internal failure" in error["error"]
+
+
 def test_an_overloaded_provider_after_some_text_keeps_the_tokens_then_reports(api, server):
     server.fakes["anthropic"].play(Reply(tokens=["Half ", "an ", "answer"], fail_after=2))
 
