@@ -51,6 +51,8 @@ class Generation:
         self.output_tokens: int | None = None
         self.stop_requested = False
         self.started_at = time.monotonic()
+        self.first_token_at: float | None = None
+        self.ended_at: float | None = None
         self.task: asyncio.Task | None = None
         self._listeners: Listeners[[Generation]] = Listeners(f"conversation {conversation_id}")
 
@@ -76,6 +78,8 @@ class Generation:
 
     def apply(self, event: StreamEvent) -> None:
         if isinstance(event, TextDelta):
+            if self.first_token_at is None:
+                self.first_token_at = time.monotonic()
             self.text += event.text
             self.notice = None
         elif isinstance(event, Usage):
@@ -89,6 +93,13 @@ class Generation:
             self.note = trimmed_note(event)
         self.notify()
 
+    def stats(self) -> dict[str, object]:
+        """What a reply's footer tells: its text and token counts, time to first token and duration."""
+        fields = self.saved_fields()
+        return {
+            name: fields[name] for name in ("content", "input_tokens", "output_tokens", "first_token_ms", "duration_ms")
+        }
+
     def saved_fields(self) -> dict[str, object]:
         return {
             "content": self.text,
@@ -98,7 +109,13 @@ class Generation:
             "input_tokens": self.input_tokens,
             "output_tokens": self.output_tokens,
             "note": self.note,
+            "first_token_ms": _milliseconds(self.first_token_at, self.started_at),
+            "duration_ms": _milliseconds(time.monotonic() if self.is_running else self.ended_at, self.started_at),
         }
+
+
+def _milliseconds(end: float | None, start: float) -> int | None:
+    return None if end is None else round((end - start) * 1000)
 
 
 def queued_notice(ahead: int) -> str:
@@ -138,6 +155,7 @@ class GenerationRunner:
             generation.status, generation.error = Status.ERROR, f"Unexpected error: {error}"
         finally:
             saver.cancel()
+            generation.ended_at = time.monotonic()
             generation.notice = None
             self.repository.save_reply(generation.message_id, **generation.saved_fields())
             generation.notify()

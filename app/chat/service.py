@@ -10,6 +10,7 @@ from app.listeners import Listeners
 from app.providers.base import ChatRequest, ChatTurn
 from app.providers.catalog import ModelCatalog, ModelOption
 from app.settings import Settings
+from app.storage.exchange import ImportRefused, export_json, export_markdown, import_json
 from app.storage.models import Conversation, Message, Role, Status
 from app.storage.repository import ChatRepository
 from app.text import without_lone_surrogates
@@ -45,6 +46,9 @@ class ChatService:
 
     def messages(self, conversation_id: str) -> Sequence[Message]:
         return self.repository.messages(conversation_id)
+
+    def search(self, typed: str) -> Sequence[Conversation]:
+        return self.repository.search_conversations(typed)
 
     def active(self, conversation_id: str) -> Generation | None:
         """The reply being written in this conversation, if any: a reloaded page picks it up from here."""
@@ -96,6 +100,33 @@ class ChatService:
     def stop(self, conversation_id: str) -> None:
         if generation := self._generations.get(conversation_id):
             generation.stop()
+
+    def rename(self, conversation_id: str, title: str) -> None:
+        if not title.strip():
+            raise InputRefused("A title cannot be empty.")
+        self.repository.rename_conversation(conversation_id, title)
+
+    def pin(self, conversation_id: str, pinned: bool) -> None:
+        self.repository.pin_conversation(conversation_id, pinned)
+
+    async def delete(self, conversation_id: str) -> None:
+        """Delete a conversation and its messages; a reply still being written there is stopped first."""
+        if generation := self._generations.get(conversation_id):
+            generation.stop()
+            await asyncio.gather(generation.wait(), return_exceptions=True)
+        self.repository.delete_conversation(conversation_id)
+
+    def export(self, conversation_id: str | None, as_markdown: bool) -> str:
+        """One conversation, or all of them (None), as JSON that imports back exactly or as Markdown to read."""
+        ids = [conversation_id] if conversation_id else [c.id for c in self.repository.list_conversations(limit=None)]
+        return (export_markdown if as_markdown else export_json)(self.repository, ids)
+
+    def import_conversations(self, raw: bytes) -> int:
+        """Conversations from an export of this app; refused with a message when the file is not one."""
+        try:
+            return import_json(self.repository, raw)
+        except ImportRefused as refusal:
+            raise InputRefused(str(refusal)) from None
 
     async def shutdown(self) -> None:
         """Cut every reply off (saved as interrupted) and wait for the final saves."""

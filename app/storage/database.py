@@ -9,6 +9,7 @@ from sqlalchemy.engine import Engine, make_url
 from sqlmodel import SQLModel, create_engine
 
 from app.storage import models  # noqa: F401  (registers the tables on SQLModel.metadata)
+from app.storage.search import install_search
 
 SQLITE_BUSY_TIMEOUT_MS = 5000
 
@@ -25,6 +26,7 @@ def create_database(url: str) -> Engine:
         event.listen(engine, "connect", _configure_sqlite_connection)
     SQLModel.metadata.create_all(engine)
     _add_missing_columns(engine)
+    install_search(engine)
     return engine
 
 

@@ -36,6 +36,7 @@ class Conversation(SQLModel, table=True):
     title: str = ""
     model: str = ""
     system_prompt: str | None = None
+    pinned_at: datetime | None = None  # pinned conversations come first, the latest pinned on top
     created_at: datetime = Field(default_factory=utc_now)
     updated_at: datetime = Field(default_factory=utc_now, index=True)
 
@@ -52,6 +53,8 @@ class Message(SQLModel, table=True):
     input_tokens: int | None = None
     output_tokens: int | None = None
     note: str | None = None  # what the reader should know about how the reply was made
+    first_token_ms: int | None = None  # from the request to the first token
+    duration_ms: int | None = None  # from the request to the end of the reply
     created_at: datetime = Field(default_factory=utc_now)
     updated_at: datetime = Field(default_factory=utc_now)
 

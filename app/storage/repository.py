@@ -4,13 +4,21 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from sqlalchemy import Integer, and_, or_, text
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, col, select, update
+from sqlmodel import Session, col, delete, select, update
 
 from app.storage.models import ApiKey, AppSecret, Conversation, Message, Role, Status, utc_now
+from app.storage.search import fts_query, has_fts
 from app.text import without_lone_surrogates
 
 TITLE_LENGTH = 60
+# Pinned first (the latest pinned on top), then the most recently active.
+CONVERSATION_ORDER = (
+    col(Conversation.pinned_at).is_(None),
+    col(Conversation.pinned_at).desc(),
+    col(Conversation.updated_at).desc(),
+)
 
 
 def title_from(text: str) -> str:
@@ -21,6 +29,8 @@ def title_from(text: str) -> str:
 class ChatRepository:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        with engine.connect() as connection:
+            self._full_text = engine.dialect.name == "sqlite" and has_fts(connection)
 
     def _session(self) -> Session:
         return Session(self.engine, expire_on_commit=False)
@@ -36,10 +46,45 @@ class ChatRepository:
         with self._session() as session:
             return session.get(Conversation, conversation_id)
 
-    def list_conversations(self, limit: int = 200) -> Sequence[Conversation]:
+    def list_conversations(self, limit: int | None = 200) -> Sequence[Conversation]:
         with self._session() as session:
-            query = select(Conversation).order_by(col(Conversation.updated_at).desc()).limit(limit)
+            query = select(Conversation).order_by(*CONVERSATION_ORDER).limit(limit)
             return session.exec(query).all()
+
+    def search_conversations(self, typed: str, limit: int = 50) -> Sequence[Conversation]:
+        """Conversations whose title or any message has every word typed, in the drawer's order."""
+        words = typed.split()
+        if not words:
+            return self.list_conversations(limit)
+        title_matches = [col(Conversation.title).icontains(word) for word in words]
+        with self._session() as session:
+            if self._full_text:
+                found = text("SELECT rowid FROM message_fts WHERE message_fts MATCH :query")
+                found = found.bindparams(query=fts_query(typed)).columns(rowid=Integer)
+                matching = select(Message.conversation_id).where(col(Message.id).in_(found.subquery().select()))
+            else:
+                matching = select(Message.conversation_id).where(
+                    *[col(Message.content).icontains(word) for word in words]
+                )
+            query = select(Conversation).where(or_(and_(*title_matches), col(Conversation.id).in_(matching)))
+            return session.exec(query.order_by(*CONVERSATION_ORDER).limit(limit)).all()
+
+    def rename_conversation(self, conversation_id: str, title: str) -> None:
+        self._update_conversation(conversation_id, title=" ".join(without_lone_surrogates(title).split())[:200])
+
+    def pin_conversation(self, conversation_id: str, pinned: bool) -> None:
+        self._update_conversation(conversation_id, pinned_at=utc_now() if pinned else None)
+
+    def delete_conversation(self, conversation_id: str) -> None:
+        with self._session() as session:
+            session.exec(delete(Message).where(col(Message.conversation_id) == conversation_id))
+            session.exec(delete(Conversation).where(col(Conversation.id) == conversation_id))
+            session.commit()
+
+    def _update_conversation(self, conversation_id: str, **fields: object) -> None:
+        with self._session() as session:
+            session.exec(update(Conversation).where(col(Conversation.id) == conversation_id).values(**fields))
+            session.commit()
 
     def messages(self, conversation_id: str) -> Sequence[Message]:
         with self._session() as session:

@@ -66,4 +66,5 @@ class ApiKeysDialog:
                     ui.label(f"{key.hint}…").classes("font-mono text-sm opacity-70")
                     ui.label(key.created_at.strftime("%Y-%m-%d")).classes("text-sm opacity-60")
                     revoke = ui.button("Revoke", on_click=lambda key_id=key.id: self.revoke(key_id))
-                    revoke.props(f'flat dense no-caps color=negative aria-label="Revoke {key.name}"')
+                    revoke.props("flat dense no-caps color=negative")
+                    revoke.props["aria-label"] = f"Revoke {key.name}"

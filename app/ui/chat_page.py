@@ -7,7 +7,7 @@ import contextlib
 import json
 
 from nicegui import app, ui
-from nicegui.events import GenericEventArguments
+from nicegui.events import GenericEventArguments, KeyEventArguments
 
 from app.chat.generation import Generation
 from app.chat.service import ChatService, InputRefused
@@ -15,7 +15,9 @@ from app.security.access import SESSION_KEY, Access
 from app.security.api_keys import ApiKeys
 from app.storage.models import Message, Role
 from app.ui.api_keys_dialog import ApiKeysDialog
+from app.ui.conversation_list import ConversationList
 from app.ui.drafts import UPLOAD_ABOVE_CHARS, Drafts
+from app.ui.exchange_controls import ImportDialog, export_button
 from app.ui.incremental import Patch
 from app.ui.live_reply import LiveReply
 from app.ui.message_view import ReplyView, UserMessageView
@@ -61,6 +63,8 @@ class ChatPage:
             # browser re-diff every message it holds, on a long conversation just as the reply starts.
             self.new_messages = ui.column().classes("w-full gap-4")
         self._build_composer()
+        # Esc stops the reply being written, even while typing the next message.
+        ui.keyboard(self._on_key, ignore=[])
         self.render_history()
         self._watch_conversation()
         self.client.on_delete(self._forget)
@@ -76,19 +80,23 @@ class ChatPage:
                 .props("dense options-dense outlined")
                 .classes("min-w-64")
             )
+            ui.space()
+            export_button(self.service, lambda: self.conversation_id, self._signed_in)
 
     def _build_drawer(self) -> None:
         with ui.left_drawer(value=True).classes("p-3") as self.drawer:
             new_chat = ui.button("New chat", icon="add", on_click=lambda: ui.navigate.to("/"))
             new_chat.props('outline no-caps aria-label="New chat"').classes("w-full")
-            self.conversation_list = ui.column().classes("w-full gap-0 mt-3")
+            self.conversation_list = ConversationList(self.service, lambda: self.conversation_id, self._signed_in)
+            import_dialog = ImportDialog(self.service, self._signed_in, self.conversation_list.render)
+            import_button = ui.button("Import", icon="upload", on_click=import_dialog.open).classes("w-full mt-4")
+            import_button.props('flat no-caps aria-label="Import"')
             keys_dialog = ApiKeysDialog(self.keys, self._signed_in, self.copy)
-            api_keys = ui.button("API keys", icon="key", on_click=keys_dialog.open).classes("w-full mt-4")
+            api_keys = ui.button("API keys", icon="key", on_click=keys_dialog.open).classes("w-full")
             api_keys.props('flat no-caps aria-label="API keys"')
             if self.access.required:
                 sign_out = ui.button("Sign out", icon="logout", on_click=self.sign_out).classes("w-full")
                 sign_out.props('flat no-caps aria-label="Sign out"')
-        self._render_conversation_list()
 
     def _build_composer(self) -> None:
         with ui.footer().classes("bg-white p-3"), ui.row().classes("composer items-end no-wrap gap-2"):
@@ -108,13 +116,6 @@ class ChatPage:
             self.send_button.props("unelevated no-caps aria-label=Send")
             self.stop_button = ui.button("Stop", icon="stop", on_click=self.stop)
             self.stop_button.props("unelevated no-caps color=negative aria-label=Stop")
-
-    def _render_conversation_list(self) -> None:
-        self.conversation_list.clear()
-        with self.conversation_list:
-            for conversation in self.service.conversations():
-                link = ui.link(conversation.title or "New conversation", f"/c/{conversation.id}")
-                link.classes("conversation-link" + (" current" if conversation.id == self.conversation_id else ""))
 
     def render_history(self) -> None:
         self.messages.clear()
@@ -169,7 +170,7 @@ class ChatPage:
             ui.navigate.history.replace(f"/c/{self.conversation_id}")
             self.messages.clear()  # the empty-state hint
             self._watch_conversation()
-        self._render_conversation_list()
+        self.conversation_list.render()
         self._append_exchange(generation)  # already there if this page was watching the conversation
 
     def stop(self) -> None:
@@ -194,6 +195,10 @@ class ChatPage:
             ui.notify("Copied", position="bottom", timeout=1200)
         else:
             ui.notify("Could not copy here: select the text and press Ctrl+C.", type="warning")
+
+    def _on_key(self, event: KeyEventArguments) -> None:
+        if event.key.escape and event.action.keydown and self.stop_button.visible:
+            self.stop()
 
     def sign_out(self) -> None:
         self.session.pop(SESSION_KEY, None)
@@ -242,7 +247,7 @@ class ChatPage:
             view.show(patch, generation)
         if not generation.is_running:
             self._follow(None)
-            self._render_conversation_list()
+            self.conversation_list.render()
 
     def _show_controls(self, streaming: bool) -> None:
         self.send_button.set_visibility(not streaming)

@@ -27,6 +27,36 @@ def copy_button(on_copy: Copier, text: Callable[[], str]) -> ui.button:
     return button.props('flat round dense size=sm aria-label=Copy title="Copy"').classes("msg-copy")
 
 
+def message_stats(message: Message) -> dict:
+    names = ("content", "input_tokens", "output_tokens", "first_token_ms", "duration_ms")
+    return {name: getattr(message, name) for name in names}
+
+
+def reply_stats(
+    content: str,
+    input_tokens: int | None,
+    output_tokens: int | None,
+    first_token_ms: int | None,
+    duration_ms: int | None,
+) -> str:
+    """` · 0.42 s to first token · 85 tok/s · 12 in / 240 out`; `~` marks a count estimated from the text (the
+    provider gave none, e.g. after Stop)."""
+    output, estimated = output_tokens, False
+    if output is None and content:
+        output, estimated = max(1, round(len(content) / 4)), True
+    parts = []
+    if first_token_ms is not None:
+        parts.append(f"{first_token_ms / 1000:.2f} s to first token")
+    writing_ms = (duration_ms or 0) - (first_token_ms or 0)
+    if output and first_token_ms is not None and writing_ms > 0:
+        parts.append(f"{'~' if estimated else ''}{output / (writing_ms / 1000):.0f} tok/s")
+    if output or input_tokens is not None:
+        tokens_in = "?" if input_tokens is None else f"{input_tokens:,}"
+        tokens_out = "?" if output is None else f"{'~' if estimated else ''}{output:,}"
+        parts.append(f"{tokens_in} in / {tokens_out} out")
+    return "".join(f" · {part}" for part in parts)
+
+
 class UserMessageView:
     def __init__(self, message: Message, on_copy: Copier) -> None:
         with ui.element("div").classes("msg msg-user").props(f"data-role={Role.USER.value}").mark("user-message"):
@@ -76,19 +106,19 @@ class ReplyView:
         elif message is not None:
             self._show_state(message.status, message.error, None)
             self._show_note(message.note)
-            self.set_usage(model_label, message.input_tokens, message.output_tokens)
+            self._set_footer(model_label + reply_stats(**message_stats(message)))
 
     def show(self, patch: Patch | None, generation: Generation) -> None:
         if patch is not None:
             self.body.apply(patch)
         self._show_state(generation.status, generation.error, generation.notice)
         self._show_note(generation.note)
-        self.set_usage(generation.model.label, generation.input_tokens, generation.output_tokens)
+        stats = "" if generation.is_running else reply_stats(**generation.stats())
+        self._set_footer(generation.model.label + stats)
 
-    def set_usage(self, model_label: str, input_tokens: int | None, output_tokens: int | None) -> None:
-        usage = f" · {input_tokens} in / {output_tokens} out" if input_tokens is not None and output_tokens else ""
-        if self._changed("footer", model_label + usage):
-            self.footer.set_text(model_label + usage)
+    def _set_footer(self, text: str) -> None:
+        if self._changed("footer", text):
+            self.footer.set_text(text)
 
     def _show_state(self, status: Status, error: str | None, notice: str | None) -> None:
         # Each element is touched only when what it shows changes: this runs once per frame while streaming.

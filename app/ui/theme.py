@@ -33,6 +33,10 @@ STYLE = """
 .msg-assistant h2 { font-size: 1.3rem; line-height: 1.8rem; margin: 1rem 0 .5rem; font-weight: 600; }
 .msg-assistant h3, .msg-assistant h4, .msg-assistant h5, .msg-assistant h6 {
   font-size: 1.1rem; line-height: 1.6rem; margin: .75rem 0 .25rem; font-weight: 600; }
+#jump-latest { position: fixed; bottom: 5.5rem; left: 50%; transform: translateX(-50%); z-index: 3000;
+  border-radius: 999px; padding: .35rem .9rem; border: 1px solid rgba(0,0,0,.15); background: white;
+  box-shadow: 0 2px 8px rgba(0,0,0,.15); cursor: pointer; font-size: .85rem; }
+#jump-latest[hidden] { display: none; }
 .msg-copy { opacity: .45; }
 .msg:hover .msg-copy, .msg-copy:focus { opacity: 1; }
 .msg-notice { font-size: .85rem; opacity: .7; font-style: italic; }
@@ -54,9 +58,22 @@ FOLLOW_SCRIPT = """
 <script>
 (() => {
   let follow = true, pending = false;
+  // Scrolling up stops following the reply; this button (shown only then) jumps back and follows again.
+  const jump = document.createElement('button');
+  jump.id = 'jump-latest';
+  jump.type = 'button';
+  jump.textContent = '↓ Jump to latest';
+  jump.hidden = true;
+  jump.addEventListener('click', () => {
+    follow = true;
+    jump.hidden = true;
+    document.scrollingElement.scrollTo({top: document.scrollingElement.scrollHeight, behavior: 'smooth'});
+  });
+  document.body.appendChild(jump);
   addEventListener('scroll', () => {
     const el = document.scrollingElement;
     follow = el.scrollHeight - el.scrollTop - el.clientHeight < 120;
+    jump.hidden = follow;
   }, {passive: true});
   // Scrolling waits for the next frame: reading scrollHeight on every change would force a layout each time.
   new MutationObserver(() => {

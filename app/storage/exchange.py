@@ -1,0 +1,100 @@
+"""Conversations out and back in: JSON that restores them exactly, and Markdown for people to read."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+from sqlmodel import Session
+
+from app.storage.models import Conversation, Message
+from app.storage.repository import ChatRepository
+
+FORMAT = "llm-chat"
+VERSION = 1
+CONVERSATION_FIELDS = ("id", "title", "model", "system_prompt", "pinned_at", "created_at", "updated_at")
+MESSAGE_FIELDS = (
+    "role",
+    "content",
+    "status",
+    "error",
+    "model",
+    "finish_reason",
+    "input_tokens",
+    "output_tokens",
+    "note",
+    "first_token_ms",
+    "duration_ms",
+    "created_at",
+    "updated_at",
+)
+
+
+class ImportRefused(ValueError):
+    """The file is not an export of this app, or is damaged: the message says which."""
+
+
+def export_json(repository: ChatRepository, conversation_ids: list[str]) -> str:
+    conversations = []
+    for conversation_id in conversation_ids:
+        conversation = repository.get_conversation(conversation_id)
+        if conversation is None:
+            continue
+        entry = {name: _plain(getattr(conversation, name)) for name in CONVERSATION_FIELDS}
+        entry["messages"] = [
+            {name: _plain(getattr(message, name)) for name in MESSAGE_FIELDS}
+            for message in repository.messages(conversation_id)
+        ]
+        conversations.append(entry)
+    return json.dumps({"format": FORMAT, "version": VERSION, "conversations": conversations}, ensure_ascii=False)
+
+
+def export_markdown(repository: ChatRepository, conversation_ids: list[str]) -> str:
+    parts = []
+    for conversation_id in conversation_ids:
+        conversation = repository.get_conversation(conversation_id)
+        if conversation is None:
+            continue
+        parts.append(f"# {conversation.title or 'New conversation'}\n")
+        if conversation.system_prompt:
+            parts.append(f"*System prompt:* {conversation.system_prompt}\n")
+        for message in repository.messages(conversation_id):
+            who = "You" if message.role.value == "user" else f"Assistant ({message.model or 'unknown model'})"
+            status = "" if message.status.value == "complete" else f" — *{message.status.value}*"
+            parts.append(f"## {who}{status}\n\n{message.content}\n")
+            if message.error:
+                parts.append(f"> Error: {message.error}\n")
+    return "\n".join(parts)
+
+
+def import_json(repository: ChatRepository, raw: bytes | str) -> int:
+    """Add the exported conversations; one whose id is already here is skipped. Returns how many were added."""
+    try:
+        data = json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as error:
+        raise ImportRefused(f"That file is not JSON ({error}).") from None
+    if not isinstance(data, dict) or data.get("format") != FORMAT or not isinstance(data.get("conversations"), list):
+        raise ImportRefused("That file is not a conversation export of this app.")
+    added = 0
+    with Session(repository.engine) as session:
+        try:
+            for entry in data["conversations"]:
+                if session.get(Conversation, entry["id"]) is not None:
+                    continue
+                session.add(Conversation.model_validate({n: entry.get(n) for n in CONVERSATION_FIELDS}))
+                session.flush()  # the conversation exists before its messages point at it
+                for message in entry.get("messages", []):
+                    fields = {n: message.get(n) for n in MESSAGE_FIELDS if message.get(n) is not None}
+                    session.add(Message.model_validate({**fields, "conversation_id": entry["id"]}))
+                added += 1
+            session.commit()
+        except (KeyError, TypeError, ValueError) as error:
+            session.rollback()
+            raise ImportRefused(f"That export is damaged: {error}. Nothing was imported.") from None
+    return added
+
+
+def _plain(value: object) -> object:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return getattr(value, "value", value)  # enums as their stored value

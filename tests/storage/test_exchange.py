@@ -1,0 +1,90 @@
+"""Export and import on real SQLite files: our own JSON restores conversations exactly."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from app.storage.database import create_database
+from app.storage.exchange import ImportRefused, export_json, export_markdown, import_json
+from app.storage.models import Role, Status
+from app.storage.repository import ChatRepository
+
+
+def repository_at(path) -> ChatRepository:
+    return ChatRepository(create_database(f"sqlite:///{path}"))
+
+
+@pytest.fixture
+def filled(tmp_path) -> ChatRepository:
+    repository = repository_at(tmp_path / "original.db")
+    first = repository.create_conversation("openai:gpt-4o-mini")
+    repository.add_message(first.id, Role.USER, "Bread? \u202eRTL\u202c שלום NUL[\0] \x1b[31m", Status.COMPLETE, "m")
+    reply = repository.add_message(first.id, Role.ASSISTANT, "", Status.STREAMING, "openai:gpt-4o-mini")
+    repository.save_reply(
+        reply.id,
+        content="**Flour**, water",
+        status=Status.STOPPED,
+        output_tokens=4,
+        first_token_ms=210,
+        duration_ms=900,
+    )
+    repository.set_system_prompt(first.id, "Be brief.")
+    repository.pin_conversation(first.id, True)
+    second = repository.create_conversation("anthropic:claude-haiku-4-5")
+    repository.add_message(second.id, Role.USER, "Failed one", Status.COMPLETE, "anthropic:claude-haiku-4-5")
+    failed = repository.add_message(second.id, Role.ASSISTANT, "", Status.STREAMING, "anthropic:claude-haiku-4-5")
+    repository.save_reply(failed.id, status=Status.ERROR, error="Anthropic: the service is overloaded.", note="n")
+    return repository
+
+
+def every_id(repository: ChatRepository) -> list[str]:
+    return [conversation.id for conversation in repository.list_conversations(limit=None)]
+
+
+def test_an_export_imported_into_an_empty_database_is_restored_exactly(filled, tmp_path):
+    exported = export_json(filled, every_id(filled))
+    restored = repository_at(tmp_path / "restored.db")
+
+    assert import_json(restored, exported) == 2
+
+    assert export_json(restored, every_id(restored)) == exported
+    assert [c.title for c in restored.list_conversations()] == [c.title for c in filled.list_conversations()]
+    assert restored.search_conversations("flour"), "imported text is searchable"
+
+
+def test_importing_the_same_export_twice_adds_nothing_the_second_time(filled):
+    exported = export_json(filled, every_id(filled))
+
+    assert import_json(filled, exported) == 0
+    assert len(every_id(filled)) == 2
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [b"not json at all", b'{"format": "something-else", "conversations": []}', b"[1, 2, 3]"],
+    ids=["not JSON", "another format", "a list"],
+)
+def test_a_file_that_is_not_our_export_is_refused_with_a_message(filled, raw):
+    with pytest.raises(ImportRefused):
+        import_json(filled, raw)
+
+
+def test_a_damaged_export_imports_nothing(filled, tmp_path):
+    data = json.loads(export_json(filled, every_id(filled)))
+    del data["conversations"][1]["messages"][0]["role"]
+    restored = repository_at(tmp_path / "restored.db")
+
+    with pytest.raises(ImportRefused, match="damaged"):
+        import_json(restored, json.dumps(data))
+
+    assert every_id(restored) == []
+
+
+def test_markdown_export_reads_like_the_conversation(filled):
+    text = export_markdown(filled, every_id(filled))
+
+    assert "# Bread?" in text and "*System prompt:* Be brief." in text
+    assert "## Assistant (openai:gpt-4o-mini) — *stopped*\n\n**Flour**, water" in text
+    assert "> Error: Anthropic: the service is overloaded." in text

@@ -1,0 +1,147 @@
+"""Managing conversations in the drawer, and what every reply tells about itself."""
+
+from __future__ import annotations
+
+import pytest
+from nicegui import ui
+from nicegui.testing import User
+from nicegui.testing.user_interaction import UserInteraction
+
+from tests.fakes.provider_server import Reply
+from tests.ui.helpers import assert_status, eventually, replies, reply_text, send
+
+pytestmark = pytest.mark.usefixtures("app_env")
+
+
+async def chat(user: User, text: str) -> None:
+    """Start a new conversation with `text` and wait for its reply."""
+    await user.open("/")
+    await send(user, text)
+    await eventually(lambda: assert_status(replies(user)[-1], "complete"))
+
+
+def titles(user: User) -> list[str]:
+    rows = sorted(user.find(marker="conversation").elements, key=lambda row: row.id)
+    return [link.text for row in rows for link in row.descendants() if isinstance(link, ui.link)]
+
+
+def choose(user: User, title: str, option: str) -> None:
+    """Pick `option` in the menu of the conversation titled `title`."""
+    rows = user.find(marker="conversation").elements
+    row = next(r for r in rows if title in [d.text for d in r.descendants() if isinstance(d, ui.link)])
+    item = next(d for d in row.descendants() if isinstance(d, ui.menu_item) and option in d._markers)
+    UserInteraction(user, {item}, option).click()
+
+
+async def test_a_conversation_can_be_renamed(user: User):
+    await chat(user, "A question about sourdough")
+
+    choose(user, "A question about sourdough", "Rename")
+    user.find("Title").clear().type("Bread notes")
+    user.find(kind=ui.button, content="Save").click()
+
+    await eventually(lambda: titles(user) == ["Bread notes"])
+
+
+async def test_a_pinned_conversation_stays_on_top(user: User):
+    await chat(user, "Older chat")
+    await chat(user, "Newer chat")
+    assert titles(user) == ["Newer chat", "Older chat"]
+
+    choose(user, "Older chat", "Pin")
+
+    await eventually(lambda: titles(user) == ["Older chat", "Newer chat"])
+    await chat(user, "Newest chat")
+    assert titles(user) == ["Older chat", "Newest chat", "Newer chat"]
+
+
+async def test_deleting_asks_first_and_then_removes_everything(user: User):
+    await chat(user, "Keep this one")
+    await chat(user, "Delete this one")
+
+    choose(user, "Delete this one", "Delete")
+    await user.should_see("Delete this conversation?")
+    [confirm] = [b for b in user.find(kind=ui.button, content="Delete").elements if b.props.get("color") == "negative"]
+    UserInteraction(user, {confirm}, "Delete").click()
+
+    await eventually(lambda: titles(user) == ["Keep this one"])
+    await user.should_see("How can I help?")  # it was open, so the page moved to a new chat
+
+
+async def test_search_finds_words_in_titles_and_in_replies(user: User, app_env):
+    app_env["openai"].play(Reply(tokens=["Try ", "a ", "croissant."]), Reply(tokens=["Dragons ", "fly."]))
+    await chat(user, "What should I eat?")
+    await chat(user, "Tell me about dragons")
+
+    user.find("Search").type("croiss")
+    await eventually(lambda: titles(user) == ["What should I eat?"])
+
+    user.find("Search").clear().type("dragons")
+    await eventually(lambda: titles(user) == ["Tell me about dragons"])
+
+    user.find("Search").clear().type("unicorns")
+    await user.should_see("Nothing found.")
+
+
+async def test_every_reply_shows_its_speed_and_token_counts(user: User, app_env):
+    app_env["openai"].play(Reply(tokens=["One ", "two ", "three ", "four."], delay=0.02, input_tokens=12))
+
+    await chat(user, "Count")
+
+    footer = replies(user)[-1].descendants()
+    text = " ".join(e.text for e in footer if isinstance(e, ui.label))
+    assert "OpenAI · gpt-4.1 · " in text and "s to first token" in text and "tok/s" in text
+    assert "12 in / 4 out" in text
+
+
+async def test_after_stop_the_token_count_is_marked_as_estimated(user: User, app_env):
+    app_env["openai"].play(Reply(tokens=[f"word{i} " for i in range(300)], delay=0.02))
+    await user.open("/")
+    await send(user, "Go on")
+    await eventually(lambda: "word5" in reply_text(replies(user)[-1]))
+
+    user.find(kind=ui.button, content="Stop").click()
+
+    await eventually(lambda: assert_status(replies(user)[-1], "stopped"))
+    text = " ".join(e.text for e in replies(user)[-1].descendants() if isinstance(e, ui.label))
+    assert "? in / ~" in text
+
+
+async def test_export_downloads_the_conversation_as_markdown_and_json(user: User, app_env):
+    app_env["openai"].play(Reply(tokens=["Flour ", "and ", "water."]))
+    await chat(user, "What is bread made of?")
+
+    downloads = user.download.http_responses
+    user.find(marker="export-this-md").click()
+    user.find(marker="export-all-json").click()
+
+    await eventually(lambda: len(downloads) == 2)
+    markdown, exported = downloads[0], downloads[1].json()
+
+    assert "## You\n\nWhat is bread made of?" in markdown.text and "Flour and water." in markdown.text
+    [conversation] = exported["conversations"]
+    assert [m["content"] for m in conversation["messages"]] == ["What is bread made of?", "Flour and water."]
+
+
+async def test_escape_stops_the_reply(user: User, app_env):
+    app_env["openai"].play(Reply(tokens=[f"word{i} " for i in range(300)], delay=0.02))
+    await user.open("/")
+    await send(user, "Go on")
+    await eventually(lambda: "word3" in reply_text(replies(user)[-1]))
+
+    escape = {"action": "keydown", "key": "Escape", "code": "Escape", "location": 0, "repeat": False}
+    escape |= {"altKey": False, "ctrlKey": False, "metaKey": False, "shiftKey": False}
+    user.find(kind=ui.keyboard).trigger("key", escape)
+
+    await eventually(lambda: assert_status(replies(user)[-1], "stopped"))
+
+
+async def test_titles_with_quotes_and_control_characters_are_shown_as_typed(user: User):
+    await chat(user, 'He said "hi" <b>bold</b> \\ and NUL[\0]')
+
+    assert titles(user) == ['He said "hi" <b>bold</b> \\ and NUL[\0]']
+    choose(user, titles(user)[0], "Rename")
+    user.find("Title").clear().type("It's \"quoted\" & 'single'")
+    user.find(kind=ui.button, content="Save").click()
+
+    await eventually(lambda: titles(user) == ["It's \"quoted\" & 'single'"])
