@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 
 from sqlmodel import Session
@@ -36,29 +37,20 @@ class ImportRefused(ValueError):
 
 def export_json(repository: ChatRepository, conversation_ids: list[str]) -> str:
     conversations = []
-    for conversation_id in conversation_ids:
-        conversation = repository.get_conversation(conversation_id)
-        if conversation is None:
-            continue
+    for conversation, messages in _conversations(repository, conversation_ids):
         entry = {name: _plain(getattr(conversation, name)) for name in CONVERSATION_FIELDS}
-        entry["messages"] = [
-            {name: _plain(getattr(message, name)) for name in MESSAGE_FIELDS}
-            for message in repository.messages(conversation_id)
-        ]
+        entry["messages"] = [{name: _plain(getattr(message, name)) for name in MESSAGE_FIELDS} for message in messages]
         conversations.append(entry)
     return json.dumps({"format": FORMAT, "version": VERSION, "conversations": conversations}, ensure_ascii=False)
 
 
 def export_markdown(repository: ChatRepository, conversation_ids: list[str]) -> str:
     parts = []
-    for conversation_id in conversation_ids:
-        conversation = repository.get_conversation(conversation_id)
-        if conversation is None:
-            continue
+    for conversation, messages in _conversations(repository, conversation_ids):
         parts.append(f"# {conversation.title or 'New conversation'}\n")
         if conversation.system_prompt:
             parts.append(f"*System prompt:* {conversation.system_prompt}\n")
-        for message in repository.messages(conversation_id):
+        for message in messages:
             who = "You" if message.role.value == "user" else f"Assistant ({message.model or 'unknown model'})"
             status = "" if message.status.value == "complete" else f" — *{message.status.value}*"
             parts.append(f"## {who}{status}\n\n{message.content}\n")
@@ -92,6 +84,14 @@ def import_json(repository: ChatRepository, raw: bytes | str) -> int:
             session.rollback()
             raise ImportRefused(f"That export is damaged: {error}. Nothing was imported.") from None
     return added
+
+
+def _conversations(
+    repository: ChatRepository, conversation_ids: list[str]
+) -> Iterator[tuple[Conversation, Sequence[Message]]]:
+    for conversation_id in conversation_ids:
+        if (conversation := repository.get_conversation(conversation_id)) is not None:
+            yield conversation, repository.messages(conversation_id)
 
 
 def _plain(value: object) -> object:
