@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 from app.chat.generation import Generation, GenerationRunner
 from app.listeners import Listeners
@@ -17,6 +18,13 @@ from app.text import without_lone_surrogates
 
 CONTEXT_STATUSES = {Status.COMPLETE, Status.STOPPED}
 ReplyWatcher = Callable[[Generation], None]
+
+
+@dataclass(frozen=True)
+class ConversationOptions:
+    system_prompt: str | None = None
+    temperature: float | None = None  # None: the model's default
+    max_output_tokens: int | None = None  # None: the server's setting
 
 
 class InputRefused(ValueError):
@@ -69,9 +77,16 @@ class ChatService:
 
     # -- acting
 
-    def send(self, conversation_id: str | None, text: str, model_key: str, system: str | None = None) -> Generation:
-        """Store the person's message and start the reply. Creates the conversation on its first message; a
-        `system` prompt given here becomes the conversation's own."""
+    def send(
+        self,
+        conversation_id: str | None,
+        text: str,
+        model_key: str,
+        system: str | None = None,
+        options: ConversationOptions | None = None,
+    ) -> Generation:
+        """Store the person's message and start the reply. Creates the conversation on its first message, with
+        `options` when given; a `system` prompt given here becomes the conversation's own."""
         if not text.strip():
             raise InputRefused("Type a message first.")
         if len(text) > self.settings.max_message_chars:
@@ -82,6 +97,8 @@ class ChatService:
         model = self._model(model_key)
         if conversation_id is None:
             conversation_id = self.repository.create_conversation(model.key).id
+            if options is not None:
+                self.configure(conversation_id, options)
         else:
             self._require_idle(conversation_id)
         if system is not None:
@@ -100,6 +117,31 @@ class ChatService:
     def stop(self, conversation_id: str) -> None:
         if generation := self._generations.get(conversation_id):
             generation.stop()
+
+    def configure(self, conversation_id: str, options: ConversationOptions) -> None:
+        """The conversation's own system prompt, temperature and reply length, used from its next reply on."""
+        if options.temperature is not None and not 0 <= options.temperature <= 2:
+            raise InputRefused("The temperature goes from 0 to 2.")
+        if options.max_output_tokens is not None and options.max_output_tokens < 1:
+            raise InputRefused("The reply length must be at least 1 token.")
+        system_prompt = without_lone_surrogates(options.system_prompt) if options.system_prompt else None
+        self.repository.configure_conversation(
+            conversation_id, system_prompt, options.temperature, options.max_output_tokens
+        )
+
+    def options(self, conversation_id: str | None) -> ConversationOptions:
+        conversation = self.repository.get_conversation(conversation_id) if conversation_id else None
+        if conversation is None:
+            return ConversationOptions()
+        return ConversationOptions(conversation.system_prompt, conversation.temperature, conversation.max_output_tokens)
+
+    def presets(self) -> dict[str, str]:
+        return {preset.name: preset.text for preset in self.repository.presets()}
+
+    def save_preset(self, name: str, text: str) -> None:
+        if not name.strip() or not text.strip():
+            raise InputRefused("A preset needs a name and a system prompt.")
+        self.repository.save_preset(name.strip()[:100], without_lone_surrogates(text))
 
     def rename(self, conversation_id: str, title: str) -> None:
         if not title.strip():
@@ -176,10 +218,11 @@ class ChatService:
             for message in self.messages(conversation_id)
             if message.role == Role.USER or (message.status in CONTEXT_STATUSES and message.content)
         ]
-        conversation = self.repository.get_conversation(conversation_id)
+        options = self.options(conversation_id)
         return ChatRequest(
             model=model.model_id,
             turns=turns,
-            max_output_tokens=self.settings.max_output_tokens,
-            system=conversation.system_prompt if conversation else None,
+            max_output_tokens=options.max_output_tokens or self.settings.max_output_tokens,
+            system=options.system_prompt,
+            temperature=options.temperature,
         )

@@ -13,7 +13,17 @@ from app.storage.repository import ChatRepository
 
 FORMAT = "llm-chat"
 VERSION = 1
-CONVERSATION_FIELDS = ("id", "title", "model", "system_prompt", "pinned_at", "created_at", "updated_at")
+CONVERSATION_FIELDS = (
+    "id",
+    "title",
+    "model",
+    "system_prompt",
+    "temperature",
+    "max_output_tokens",
+    "pinned_at",
+    "created_at",
+    "updated_at",
+)
 MESSAGE_FIELDS = (
     "role",
     "content",

@@ -36,6 +36,8 @@ class Conversation(SQLModel, table=True):
     title: str = ""
     model: str = ""
     system_prompt: str | None = None
+    temperature: float | None = None  # None: the model's default
+    max_output_tokens: int | None = None  # None: the server's MAX_OUTPUT_TOKENS
     pinned_at: datetime | None = None  # pinned conversations come first, the latest pinned on top
     created_at: datetime = Field(default_factory=utc_now)
     updated_at: datetime = Field(default_factory=utc_now, index=True)
@@ -75,3 +77,10 @@ class ApiKey(SQLModel, table=True):
     hint: str  # the key's first characters, to tell keys apart in a list
     created_at: datetime = Field(default_factory=utc_now)
     revoked_at: datetime | None = None
+
+
+class SystemPreset(SQLModel, table=True):
+    """A named system prompt, offered in every conversation's settings."""
+
+    name: str = Field(primary_key=True, max_length=100)
+    text: str

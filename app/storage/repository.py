@@ -8,7 +8,7 @@ from sqlalchemy import Integer, and_, or_, text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, delete, select, update
 
-from app.storage.models import ApiKey, AppSecret, Conversation, Message, Role, Status, utc_now
+from app.storage.models import ApiKey, AppSecret, Conversation, Message, Role, Status, SystemPreset, utc_now
 from app.storage.search import fts_query, has_fts
 from app.text import without_lone_surrogates
 
@@ -135,6 +135,25 @@ class ChatRepository:
     def keep_secret(self, name: str, value: str) -> None:
         with self._session() as session:
             session.merge(AppSecret(name=name, value=value))
+            session.commit()
+
+    def configure_conversation(
+        self, conversation_id: str, system_prompt: str | None, temperature: float | None, max_output_tokens: int | None
+    ) -> None:
+        self._update_conversation(
+            conversation_id,
+            system_prompt=system_prompt or None,
+            temperature=temperature,
+            max_output_tokens=max_output_tokens,
+        )
+
+    def presets(self) -> Sequence[SystemPreset]:
+        with self._session() as session:
+            return session.exec(select(SystemPreset).order_by(col(SystemPreset.name))).all()
+
+    def save_preset(self, name: str, text: str) -> None:
+        with self._session() as session:
+            session.merge(SystemPreset(name=name, text=text))
             session.commit()
 
     def set_system_prompt(self, conversation_id: str, system_prompt: str) -> None:

@@ -10,7 +10,7 @@ from nicegui import app, ui
 from nicegui.events import GenericEventArguments, KeyEventArguments
 
 from app.chat.generation import Generation
-from app.chat.service import ChatService, InputRefused
+from app.chat.service import ChatService, ConversationOptions, InputRefused
 from app.security.access import SESSION_KEY, Access
 from app.security.api_keys import ApiKeys
 from app.storage.models import Message, Role
@@ -21,6 +21,7 @@ from app.ui.exchange_controls import ImportDialog, export_button
 from app.ui.incremental import Patch
 from app.ui.live_reply import LiveReply
 from app.ui.message_view import ReplyView, UserMessageView
+from app.ui.settings_dialog import SettingsDialog
 from app.ui.theme import apply_theme
 
 CATALOG_WAIT_SECONDS = 2.0
@@ -42,6 +43,7 @@ class ChatPage:
         self.access = access
         self.keys = keys
         self.drafts = drafts
+        self.new_conversation_options: ConversationOptions | None = None  # set before the first message
         # This browser's session: signing out in any tab ends it, and every action here checks it first.
         self.session = app.storage.user if access.required else {}
         self.conversation_id = conversation_id
@@ -81,10 +83,14 @@ class ChatPage:
                 .classes("min-w-64")
             )
             ui.space()
+            settings = SettingsDialog(self.service, lambda: self.conversation_id, self._signed_in, self._keep_options)
+            settings_button = ui.button("Settings", icon="tune", on_click=settings.open)
+            settings_button.props('flat no-caps aria-label="Conversation settings"')
             export_button(self.service, lambda: self.conversation_id, self._signed_in)
 
     def _build_drawer(self) -> None:
-        with ui.left_drawer(value=True).classes("p-3") as self.drawer:
+        # Open beside the chat on a wide screen; on a phone it folds away behind the menu button.
+        with ui.left_drawer(value=None).classes("p-3") as self.drawer:
             new_chat = ui.button("New chat", icon="add", on_click=lambda: ui.navigate.to("/"))
             new_chat.props('outline no-caps aria-label="New chat"').classes("w-full")
             self.conversation_list = ConversationList(self.service, lambda: self.conversation_id, self._signed_in)
@@ -158,7 +164,8 @@ class ChatPage:
         if not text.strip() or not self._signed_in():
             return
         try:
-            generation = self.service.send(self.conversation_id, text, self.model_select.value)
+            options = self.new_conversation_options
+            generation = self.service.send(self.conversation_id, text, self.model_select.value, options=options)
         except InputRefused as refusal:
             ui.notify(str(refusal), type="warning", multi_line=True)
             return
@@ -195,6 +202,9 @@ class ChatPage:
             ui.notify("Copied", position="bottom", timeout=1200)
         else:
             ui.notify("Could not copy here: select the text and press Ctrl+C.", type="warning")
+
+    def _keep_options(self, options: ConversationOptions) -> None:
+        self.new_conversation_options = options
 
     def _on_key(self, event: KeyEventArguments) -> None:
         if event.key.escape and event.action.keydown and self.stop_button.visible:

@@ -70,7 +70,7 @@ class ConversationList:
             title.on("keydown.enter", save)
             with ui.row().classes("self-end"):
                 ui.button("Cancel", on_click=dialog.close).props("flat no-caps")
-                ui.button("Save", on_click=save).props("unelevated no-caps")
+                ui.button("Save", on_click=save).props("unelevated no-caps").mark("rename-save")
         dialog.open()
 
     def _confirm_delete(self, conversation: Conversation) -> None:

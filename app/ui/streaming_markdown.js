@@ -14,6 +14,23 @@ function setSafeHTML(element, html) {
     link.target = "_blank";
     link.rel = "noopener noreferrer nofollow";
   }
+  for (const pre of element.querySelectorAll("pre")) addCopyButton(pre);
+}
+
+// Every code block gets its own Copy button, which copies the code alone (window.chatCopy: see theme.py).
+function addCopyButton(pre) {
+  const button = document.createElement("button");
+  button.type = "button";
+  button.className = "code-copy";
+  button.textContent = "Copy";
+  button.setAttribute("aria-label", "Copy");
+  button.addEventListener("click", async () => {
+    const code = pre.querySelector("code") || pre;
+    const copied = await window.chatCopy(code.innerText);
+    button.textContent = copied ? "Copied" : "Press Ctrl+C";
+    setTimeout(() => { button.textContent = "Copy"; }, 1500);
+  });
+  pre.prepend(button);
 }
 
 function appendSafeHTML(element, html) {

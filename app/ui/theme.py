@@ -37,6 +37,10 @@ STYLE = """
   border-radius: 999px; padding: .35rem .9rem; border: 1px solid rgba(0,0,0,.15); background: white;
   box-shadow: 0 2px 8px rgba(0,0,0,.15); cursor: pointer; font-size: .85rem; }
 #jump-latest[hidden] { display: none; }
+.msg-assistant pre { position: relative; }
+.code-copy { position: absolute; top: .3rem; right: .3rem; font-size: .75rem; padding: .1rem .5rem; cursor: pointer;
+  border: 1px solid rgba(0,0,0,.15); border-radius: .35rem; background: rgba(255,255,255,.85); opacity: .6; }
+.msg-assistant pre:hover .code-copy, .code-copy:focus { opacity: 1; }
 .msg-copy { opacity: .45; }
 .msg:hover .msg-copy, .msg-copy:focus { opacity: 1; }
 .msg-notice { font-size: .85rem; opacity: .7; font-style: italic; }

@@ -142,6 +142,24 @@ def test_copy_works_over_plain_http_without_the_clipboard_api(page: Page, app_se
     assert page.evaluate("window.__copied") == "**Bold** answer", "the markdown as written"
 
 
+def test_each_code_block_has_a_copy_button_that_copies_only_its_code(page: Page, app_server):
+    page.add_init_script(
+        "document.addEventListener('copy', (event) => { window.__copied = event.target.value; }, true);"
+        "Object.defineProperty(window, 'isSecureContext', {get: () => false});"
+    )
+    tokens = ["Two blocks:\n\n", "```python\n", "print('one')\n", "```\n\n", "```\n", "two\n", "```\n"]
+    app_server.fakes["openai"].play(Reply(tokens=tokens, delay=0.02))
+    page.goto(app_server.url)
+    send(page, "Code please")
+    expect(last_reply(page)).to_have_attribute("data-status", "complete", timeout=TIMEOUT)
+
+    copy = last_reply(page).locator("pre").nth(1).get_by_role("button", name="Copy")
+    copy.click()
+
+    expect(copy).to_have_text("Copied")
+    assert page.evaluate("window.__copied") == "two\n"
+
+
 def test_on_a_lan_bind_the_chat_asks_for_the_password_first(page: Page, tmp_path):
     with chat_app(tmp_path, ["--lan"], CHAT_PASSWORD="bread and butter") as running:
         page.goto(running.url + "/")

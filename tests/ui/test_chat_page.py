@@ -179,7 +179,7 @@ async def test_new_chat_starts_an_empty_conversation_and_the_drawer_lists_newest
 async def test_the_model_selector_groups_models_by_provider(user: User, app_env):
     await user.open("/")
 
-    [select] = user.find(kind=ui.select).elements
+    [select] = user.find(kind=ui.select, content="Model").elements
     labels = list(select.options.values())
     assert select.props["label"] == "Model"
     assert "OpenAI · gpt-4o-mini" in labels and "Anthropic · claude-sonnet-4-5" in labels

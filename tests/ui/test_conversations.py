@@ -38,7 +38,7 @@ async def test_a_conversation_can_be_renamed(user: User):
 
     choose(user, "A question about sourdough", "Rename")
     user.find("Title").clear().type("Bread notes")
-    user.find(kind=ui.button, content="Save").click()
+    user.find(marker="rename-save").click()
 
     await eventually(lambda: titles(user) == ["Bread notes"])
 
@@ -142,6 +142,45 @@ async def test_titles_with_quotes_and_control_characters_are_shown_as_typed(user
     assert titles(user) == ['He said "hi" <b>bold</b> \\ and NUL[\0]']
     choose(user, titles(user)[0], "Rename")
     user.find("Title").clear().type("It's \"quoted\" & 'single'")
-    user.find(kind=ui.button, content="Save").click()
+    user.find(marker="rename-save").click()
 
     await eventually(lambda: titles(user) == ["It's \"quoted\" & 'single'"])
+
+
+async def test_a_conversation_keeps_its_own_system_prompt_temperature_and_reply_length(user: User, app_env):
+    await user.open("/")
+    user.find(kind=ui.button, content="Settings").click()
+    user.find("System prompt").type("Answer in French.")
+    user.find("Temperature").type("0.3")
+    user.find("Max output tokens").type("100")
+    user.find(marker="settings-save").click()
+    await user.should_see("Settings saved")
+
+    await send(user, "Hello")
+    await eventually(lambda: assert_status(replies(user)[-1], "complete"))
+    await send(user, "And again")
+    await eventually(lambda: assert_status(replies(user)[-1], "complete"))
+
+    for sent in [r.body for r in app_env["openai"].chat_requests]:
+        assert sent["messages"][0] == {"role": "system", "content": "Answer in French."}
+        assert sent["temperature"] == 0.3 and sent["max_completion_tokens"] == 100
+
+
+async def test_a_system_prompt_saved_as_a_preset_is_offered_in_other_conversations(user: User, app_env):
+    await chat(user, "First")
+    user.find(kind=ui.button, content="Settings").click()
+    user.find("System prompt").type("You are a patient baker.")
+    user.find("Preset name").type("Baker")
+    user.find(kind=ui.button, content="Save as preset").click()
+    await user.should_see("Preset “Baker” saved.")
+
+    await user.open("/")
+    user.find(kind=ui.button, content="Settings").click()
+    user.find("Preset").click()
+    user.find("Baker").click()
+    user.find(marker="settings-save").click()
+    await send(user, "How long to proof?")
+    await eventually(lambda: assert_status(replies(user)[-1], "complete"))
+
+    sent = app_env["openai"].chat_requests[-1].body
+    assert sent["messages"][0] == {"role": "system", "content": "You are a patient baker."}

@@ -16,7 +16,7 @@ LOCAL_MODEL = "local:SmolLM2-135M-Instruct"
 async def test_with_no_keys_and_no_servers_the_embedded_model_is_selected_and_answers(user: User):
     await user.open("/")
 
-    [select] = user.find(kind=ui.select).elements
+    [select] = user.find(kind=ui.select, content="Model").elements
     assert select.value == LOCAL_MODEL and select.options == {LOCAL_MODEL: "Local · SmolLM2-135M-Instruct"}
     await user.should_see("How can I help?")
 

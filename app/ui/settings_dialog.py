@@ -1,0 +1,89 @@
+"""A conversation's own settings: system prompt (or a named preset), temperature and reply length."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from nicegui import ui
+
+from app.chat.service import ChatService, ConversationOptions, InputRefused
+
+
+class SettingsDialog:
+    def __init__(
+        self,
+        service: ChatService,
+        current_id: Callable[[], str | None],
+        allowed: Callable[[], bool],
+        keep_for_new: Callable[[ConversationOptions], None],
+    ) -> None:
+        self.service = service
+        self.current_id = current_id
+        self.allowed = allowed
+        self.keep_for_new = keep_for_new  # a conversation not yet started takes them with its first message
+        self.pending = ConversationOptions()
+        with ui.dialog() as self.dialog, ui.card().classes("w-[34rem] max-w-full gap-2"):
+            ui.label("Conversation settings").classes("text-h6")
+            self.preset = ui.select({}, label="Preset", on_change=self._use_preset).props("dense outlined clearable")
+            self.preset.classes("w-full")
+            self.system_prompt = ui.textarea("System prompt").props("outlined autogrow").classes("w-full")
+            with ui.row().classes("w-full no-wrap gap-2"):
+                self.temperature = ui.number("Temperature", min=0, max=2, step=0.1, format="%.1f")
+                self.temperature.props("dense outlined clearable").classes("grow")
+                self.max_tokens = ui.number("Max output tokens", min=1, step=256, format="%d")
+                self.max_tokens.props("dense outlined clearable").classes("grow")
+            ui.label("Empty: the model's default temperature and the server's reply length.").classes(
+                "text-xs opacity-60"
+            )
+            with ui.row().classes("w-full items-end no-wrap gap-2"):
+                self.preset_name = ui.input("Preset name").props("dense outlined").classes("grow")
+                ui.button("Save as preset", on_click=self.save_preset).props("flat no-caps")
+            with ui.row().classes("self-end"):
+                ui.button("Cancel", on_click=self.dialog.close).props("flat no-caps")
+                ui.button("Save", on_click=self.save).props("unelevated no-caps aria-label=Save").mark("settings-save")
+
+    def open(self) -> None:
+        conversation_id = self.current_id()
+        options = self.service.options(conversation_id) if conversation_id else self.pending
+        self.preset.set_options(list(self.service.presets()))
+        self.preset.value = None
+        self.system_prompt.value = options.system_prompt or ""
+        self.temperature.value = options.temperature
+        self.max_tokens.value = options.max_output_tokens
+        self.dialog.open()
+
+    def save(self) -> None:
+        if not self.allowed():
+            return
+        max_tokens = self.max_tokens.value
+        options = ConversationOptions(
+            self.system_prompt.value or None,
+            self.temperature.value,
+            int(max_tokens) if max_tokens is not None else None,
+        )
+        try:
+            if (conversation_id := self.current_id()) is not None:
+                self.service.configure(conversation_id, options)
+            else:
+                self.pending = options
+                self.keep_for_new(options)
+        except InputRefused as refusal:
+            ui.notify(str(refusal), type="warning")
+            return
+        self.dialog.close()
+        ui.notify("Settings saved: they apply from the next reply.", timeout=1500)
+
+    def save_preset(self) -> None:
+        if not self.allowed():
+            return
+        try:
+            self.service.save_preset(self.preset_name.value or "", self.system_prompt.value or "")
+        except InputRefused as refusal:
+            ui.notify(str(refusal), type="warning")
+            return
+        self.preset.set_options(list(self.service.presets()))
+        ui.notify(f"Preset “{self.preset_name.value.strip()}” saved.", timeout=1500)
+
+    def _use_preset(self) -> None:
+        if self.preset.value:
+            self.system_prompt.value = self.service.presets().get(self.preset.value, self.system_prompt.value)
