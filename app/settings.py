@@ -58,6 +58,7 @@ class Settings(BaseSettings):
     retry_base_delay: float = 1.0
     retry_max_delay: float = 30.0
     save_interval: float = 1.0
+    auto_title: bool = True  # the first exchange's model writes the conversation's title
     max_output_tokens: int = 4096
     max_message_chars: int = 2_000_000
     reconnect_timeout: float = 3.0

@@ -16,7 +16,13 @@ from tests.fakes.provider_server import FakeProviderServer
 
 DIALECTS = ("openai", "anthropic", "together")
 # Fast enough for tests, slow enough to show the behaviour.
-TEST_TUNING = {"retry_base_delay": 0.05, "retry_max_delay": 5.0, "save_interval": 0.1, "model_discovery_timeout": 2.0}
+TEST_TUNING = {
+    "retry_base_delay": 0.05,
+    "retry_max_delay": 5.0,
+    "save_interval": 0.1,
+    "model_discovery_timeout": 2.0,
+    "auto_title": False,  # its extra request would take replies scripted for the tests; tested on its own
+}
 # Tests of the cloud providers leave the local ones out: no Ollama lookup, no embedded model to load.
 WITHOUT_LOCAL_MODELS = {"ollama_base_url": "", "local_model_enabled": "false"}
 

@@ -7,13 +7,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from app.chat.generation import Generation, GenerationRunner
+from app.chat.titles import title_from_model
 from app.listeners import Listeners
 from app.providers.base import ChatRequest, ChatTurn
 from app.providers.catalog import ModelCatalog, ModelOption
 from app.settings import Settings
 from app.storage.exchange import ImportRefused, export_json, export_markdown, import_json
 from app.storage.models import Conversation, Message, Role, Status
-from app.storage.repository import ChatRepository
+from app.storage.repository import ChatRepository, title_from
 from app.text import without_lone_surrogates
 
 CONTEXT_STATUSES = {Status.COMPLETE, Status.STOPPED}
@@ -43,6 +44,9 @@ class ChatService:
         self.runner = GenerationRunner(repository, settings)
         self._generations: dict[str, Generation] = {}
         self._watchers: dict[str, Listeners[[Generation]]] = {}
+        # Told the id of a conversation whose title or place in the list changed outside any page's own action.
+        self.conversation_changes: Listeners[[str]] = Listeners("the conversation list")
+        self._background: set[asyncio.Task] = set()
 
     # -- reading
 
@@ -172,6 +176,8 @@ class ChatService:
 
     async def shutdown(self) -> None:
         """Cut every reply off (saved as interrupted) and wait for the final saves."""
+        for task in list(self._background):
+            task.cancel()
         generations = list(self._generations.values())
         for generation in generations:
             if generation.task is not None:
@@ -211,6 +217,21 @@ class ChatService:
             await self.runner.run(generation, request)
         finally:
             self._generations.pop(generation.conversation_id, None)
+        if generation.status == Status.COMPLETE and self.settings.auto_title:
+            # A task of its own: waiting for the reply must not mean waiting for its title.
+            task = asyncio.get_running_loop().create_task(self._title_first_exchange(generation))
+            self._background.add(task)
+            task.add_done_callback(self._background.discard)
+
+    async def _title_first_exchange(self, generation: Generation) -> None:
+        """Replace the first words of the first message, the title so far, with one the model writes."""
+        messages = self.messages(generation.conversation_id)
+        conversation = self.repository.get_conversation(generation.conversation_id)
+        if len(messages) != 2 or conversation is None or conversation.title != title_from(messages[0].content):
+            return
+        title = await title_from_model(generation.model, messages[0].content, generation.text, timeout=20)
+        if title and self.repository.retitle(generation.conversation_id, conversation.title, title):
+            self.conversation_changes.notify(generation.conversation_id)
 
     def _request_for(self, conversation_id: str, model: ModelOption) -> ChatRequest:
         turns = [

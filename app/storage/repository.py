@@ -72,6 +72,17 @@ class ChatRepository:
     def rename_conversation(self, conversation_id: str, title: str) -> None:
         self._update_conversation(conversation_id, title=" ".join(without_lone_surrogates(title).split())[:200])
 
+    def retitle(self, conversation_id: str, expected: str, title: str) -> bool:
+        """Set the title only if it is still `expected`: a person's own rename in the meantime wins."""
+        with self._session() as session:
+            result = session.exec(
+                update(Conversation)
+                .where(col(Conversation.id) == conversation_id, col(Conversation.title) == expected)
+                .values(title=without_lone_surrogates(title))
+            )
+            session.commit()
+            return result.rowcount == 1
+
     def pin_conversation(self, conversation_id: str, pinned: bool) -> None:
         self._update_conversation(conversation_id, pinned_at=utc_now() if pinned else None)
 

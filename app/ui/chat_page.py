@@ -22,7 +22,7 @@ from app.ui.incremental import Patch
 from app.ui.live_reply import LiveReply
 from app.ui.message_view import ReplyView, UserMessageView
 from app.ui.settings_dialog import SettingsDialog
-from app.ui.theme import apply_theme
+from app.ui.theme import apply_theme, theme_toggle
 
 CATALOG_WAIT_SECONDS = 2.0
 TOO_LONG_TO_UPLOAD = (
@@ -69,13 +69,14 @@ class ChatPage:
         ui.keyboard(self._on_key, ignore=[])
         self.render_history()
         self._watch_conversation()
+        self._unlisten = self.service.conversation_changes.add(lambda _: self._gone or self.conversation_list.render())
         self.client.on_delete(self._forget)
 
     # -- layout
 
     def _build_header(self) -> None:
         options = {option.key: option.label for option in self.service.catalog.options}
-        with ui.header().classes("items-center gap-2 py-1 bg-white text-black shadow-sm"):
+        with ui.header().classes("chat-bar items-center gap-2 py-1 shadow-sm"):
             ui.button(icon="menu", on_click=self.drawer.toggle).props("flat round aria-label=Conversations")
             self.model_select = (
                 ui.select(options, value=self._initial_model(options), label="Model")
@@ -87,6 +88,7 @@ class ChatPage:
             settings_button = ui.button("Settings", icon="tune", on_click=settings.open)
             settings_button.props('flat no-caps aria-label="Conversation settings"')
             export_button(self.service, lambda: self.conversation_id, self._signed_in)
+            theme_toggle()
 
     def _build_drawer(self) -> None:
         # Open beside the chat on a wide screen; on a phone it folds away behind the menu button.
@@ -105,7 +107,7 @@ class ChatPage:
                 sign_out.props('flat no-caps aria-label="Sign out"')
 
     def _build_composer(self) -> None:
-        with ui.footer().classes("bg-white p-3"), ui.row().classes("composer items-end no-wrap gap-2"):
+        with ui.footer().classes("chat-bar p-3"), ui.row().classes("composer items-end no-wrap gap-2"):
             self.input = (
                 ui.textarea(placeholder="Message")
                 .props("autogrow outlined dense autofocus input-style='max-height: 40vh'")
@@ -266,6 +268,7 @@ class ChatPage:
     def _forget(self) -> None:
         # The page is gone for good (its tab closed, or away past the reconnect timeout); the reply goes on.
         self._gone = True
+        self._unlisten()
         if self._unsubscribe:
             self._unsubscribe()
         if self._unwatch:

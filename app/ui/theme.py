@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from nicegui import ui
+from nicegui import app, ui
 
 from app.ui.drafts import SEND_SCRIPT
 from app.ui.markdown import CODE_STYLE
@@ -41,6 +41,9 @@ STYLE = """
 .code-copy { position: absolute; top: .3rem; right: .3rem; font-size: .75rem; padding: .1rem .5rem; cursor: pointer;
   border: 1px solid rgba(0,0,0,.15); border-radius: .35rem; background: rgba(255,255,255,.85); opacity: .6; }
 .msg-assistant pre:hover .code-copy, .code-copy:focus { opacity: 1; }
+.chat-bar { background: #fff; color: #000; }
+.body--dark .chat-bar { background: #161616; color: #eee; }
+.body--dark #jump-latest, .body--dark .code-copy { background: #2a2a2a; color: #eee; border-color: #555; }
 .msg-copy { opacity: .45; }
 .msg:hover .msg-copy, .msg-copy:focus { opacity: 1; }
 .msg-notice { font-size: .85rem; opacity: .7; font-style: italic; }
@@ -116,3 +119,31 @@ window.chatCopy = async (text) => {
 def apply_theme() -> None:
     ui.add_css(STYLE + CODE_STYLE)
     ui.add_body_html(FOLLOW_SCRIPT + PATCH_RECEIVER + COPY_SCRIPT + SEND_SCRIPT)
+
+
+THEMES = {
+    "auto": (None, "brightness_auto", "Theme: as the system"),
+    "dark": (True, "dark_mode", "Theme: dark"),
+    "light": (False, "light_mode", "Theme: light"),
+}
+NEXT_THEME = {"auto": "dark", "dark": "light", "light": "auto"}
+
+
+def theme_toggle() -> None:
+    """Dark mode that follows the system until this browser picks dark or light; the choice is remembered."""
+    chosen = app.storage.user.get("theme", "auto")
+    dark_mode = ui.dark_mode(THEMES.get(chosen, THEMES["auto"])[0])
+
+    def show(theme: str) -> None:
+        value, icon, label = THEMES[theme]
+        dark_mode.value = value
+        button.props(f"icon={icon}")
+        button.props["aria-label"] = label
+
+    def cycle() -> None:
+        theme = NEXT_THEME[app.storage.user.get("theme", "auto")]
+        app.storage.user["theme"] = theme
+        show(theme)
+
+    button = ui.button(on_click=cycle).props("flat round").mark("theme-toggle")
+    show(chosen if chosen in THEMES else "auto")

@@ -102,7 +102,7 @@ def test_two_tabs_sending_at_once_never_mix_two_replies(page: Page, app_server):
     expect(last_reply(page)).to_have_attribute("data-status", "complete", timeout=TIMEOUT)
     other = page.context.new_page()
     other.goto(page.url)
-    app_server.fakes["openai"].play(Reply(tokens=[f"x{i} " for i in range(40)], delay=0.05), Reply(tokens=["y"]))
+    app_server.fakes["openai"].play(Reply(tokens=[f"x{i} " for i in range(100)], delay=0.05), Reply(tokens=["y"]))
 
     send(page, "From the first tab")
     send(other, "From the second tab")
@@ -111,7 +111,7 @@ def test_two_tabs_sending_at_once_never_mix_two_replies(page: Page, app_server):
     expect(other.get_by_text("A reply is still being written here")).to_be_visible(timeout=TIMEOUT)
     expect(other.get_by_placeholder("Message")).to_have_value("From the second tab")  # nothing lost
     text = last_reply(page).inner_text()
-    assert "x39" in text and "y" not in text.split()
+    assert "x99" in text and "y" not in text.split()
 
 
 def test_code_is_highlighted_and_links_open_in_a_new_tab(page: Page, app_server):

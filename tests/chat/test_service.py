@@ -251,3 +251,28 @@ async def test_shutdown_marks_replies_in_flight_interrupted_and_saves_their_text
 async def test_an_unknown_model_is_refused(service):
     with pytest.raises(InputRefused, match="not available"):
         service.send(None, "Hi", "nobody:nothing")
+
+
+async def test_the_first_exchange_gets_a_title_written_by_its_model(service, fakes):
+    service.settings.auto_title = True
+    fakes["openai"].play(Reply(tokens=["Flour, water, salt and yeast."]), Reply(tokens=['"Bread ', 'Ingredients."']))
+    changed: list[str] = []
+    service.conversation_changes.add(changed.append)
+
+    generation = await finished(service.send(None, "What is bread made of, and how do I start?", OPENAI))
+    await wait_until(lambda: changed)
+
+    assert service.conversation(generation.conversation_id).title == "Bread Ingredients"
+    title_request = fakes["openai"].chat_requests[-1].body["messages"][0]["content"]
+    assert "What is bread made of" in title_request and "Flour, water, salt and yeast." in title_request
+
+
+async def test_a_failed_title_request_keeps_the_first_words(service, fakes):
+    service.settings.auto_title = True
+    fakes["openai"].play(Reply(tokens=["Answer."]), HttpError(500, "No titles today"))
+
+    generation = await finished(service.send(None, "A question about sourdough starters", OPENAI))
+    await wait_until(lambda: len(fakes["openai"].chat_requests) == 2)
+    await asyncio.sleep(0.1)
+
+    assert service.conversation(generation.conversation_id).title == "A question about sourdough starters"

@@ -184,3 +184,18 @@ async def test_a_system_prompt_saved_as_a_preset_is_offered_in_other_conversatio
 
     sent = app_env["openai"].chat_requests[-1].body
     assert sent["messages"][0] == {"role": "system", "content": "You are a patient baker."}
+
+
+async def test_dark_mode_follows_the_system_until_a_theme_is_picked_and_remembers_it(user: User):
+    await user.open("/")
+    [dark_mode] = user.find(kind=ui.dark_mode).elements
+    assert dark_mode.value is None  # as the system says
+
+    user.find(marker="theme-toggle").click()
+    assert dark_mode.value is True
+
+    await user.open("/")
+    [dark_mode] = user.find(kind=ui.dark_mode).elements
+    assert dark_mode.value is True
+    user.find(marker="theme-toggle").click()
+    assert dark_mode.value is False
