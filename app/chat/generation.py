@@ -40,6 +40,7 @@ class Generation:
         self.message_id = message_id
         self.model = model
         self.prompt = prompt  # the person's message this reply answers, when it was just sent
+        self.branched = False  # a new version (regenerated, or after an edit): pages show the new branch whole
         self.text = ""
         self.status = Status.STREAMING
         self.error: str | None = None

@@ -12,6 +12,7 @@ from app.listeners import Listeners
 from app.providers.base import ChatRequest, ChatTurn
 from app.providers.catalog import ModelCatalog, ModelOption
 from app.settings import Settings
+from app.storage.branches import Version, latest_leaf, path_to, siblings, versions
 from app.storage.exchange import ImportRefused, export_json, export_markdown, import_json
 from app.storage.models import Conversation, Message, Role, Status
 from app.storage.repository import ChatRepository, title_from
@@ -57,7 +58,17 @@ class ChatService:
         return self.repository.get_conversation(conversation_id)
 
     def messages(self, conversation_id: str) -> Sequence[Message]:
-        return self.repository.messages(conversation_id)
+        """The conversation as shown: the branch from its first message to the version chosen last."""
+        conversation = self.repository.get_conversation(conversation_id)
+        if conversation is None:
+            return []
+        return path_to(self.repository.messages(conversation_id), conversation.leaf_id)
+
+    def versions(self, conversation_id: str) -> dict[int, Version]:
+        """For each message shown that has other versions (edits, regenerated replies), which one it is."""
+        every = self.repository.messages(conversation_id)
+        conversation = self.repository.get_conversation(conversation_id)
+        return versions(every, path_to(every, conversation.leaf_id)) if conversation else {}
 
     def search(self, typed: str) -> Sequence[Conversation]:
         return self.repository.search_conversations(typed)
@@ -91,13 +102,7 @@ class ChatService:
     ) -> Generation:
         """Store the person's message and start the reply. Creates the conversation on its first message, with
         `options` when given; a `system` prompt given here becomes the conversation's own."""
-        if not text.strip():
-            raise InputRefused("Type a message first.")
-        if len(text) > self.settings.max_message_chars:
-            raise InputRefused(
-                f"That message has {len(text):,} characters; the limit is {self.settings.max_message_chars:,}. "
-                "Nothing was sent, and your text is still in the box."
-            )
+        self._check_text(text)
         model = self._model(model_key)
         if conversation_id is None:
             conversation_id = self.repository.create_conversation(model.key).id
@@ -111,12 +116,38 @@ class ChatService:
         return self._start_reply(conversation_id, model, prompt)
 
     def retry(self, conversation_id: str, model_key: str) -> Generation:
-        """Ask again for the reply to the last message; the failed attempt stays in the history."""
+        """Regenerate: ask again for the reply to the last question. The new reply is another version beside the
+        old one (failed or not), which stays reachable."""
         self._require_idle(conversation_id)
-        history = self.messages(conversation_id)
-        if not any(message.role == Role.USER for message in history):
+        question = next((m for m in reversed(self.messages(conversation_id)) if m.role == Role.USER), None)
+        if question is None:
             raise InputRefused("There is nothing to retry yet.")
-        return self._start_reply(conversation_id, self._model(model_key))
+        self.repository.set_leaf(conversation_id, question.id)
+        return self._start_reply(conversation_id, self._model(model_key), branched=True)
+
+    def edit(self, conversation_id: str, message_id: int, text: str, model_key: str) -> Generation:
+        """Send an edited version of one of the person's messages: a new branch from there, answered anew."""
+        self._require_idle(conversation_id)
+        self._check_text(text)
+        original = next((m for m in self.messages(conversation_id) if m.id == message_id), None)
+        if original is None or original.role != Role.USER:
+            raise InputRefused("Only your own messages in this conversation can be edited.")
+        model = self._model(model_key)
+        prompt = self.repository.add_message(
+            conversation_id, Role.USER, text, Status.COMPLETE, model.key, parent_id=original.parent_id
+        )
+        return self._start_reply(conversation_id, model, prompt, branched=True)
+
+    def switch(self, conversation_id: str, message_id: int, step: int) -> None:
+        """Show another version of a message (`step` -1: the one before, +1: the one after) and what followed it."""
+        self._require_idle(conversation_id)
+        every = self.repository.messages(conversation_id)
+        message = next((m for m in every if m.id == message_id), None)
+        if message is None:
+            raise InputRefused("That message is not in this conversation.", status=404)
+        family = siblings(every, message)
+        chosen = family[max(0, min(len(family) - 1, family.index(message) + step))]
+        self.repository.set_leaf(conversation_id, latest_leaf(every, chosen).id)
 
     def stop(self, conversation_id: str) -> None:
         if generation := self._generations.get(conversation_id):
@@ -198,12 +229,24 @@ class ChatService:
         if conversation_id in self._generations:
             raise InputRefused("A reply is still being written here. Wait for it or press Stop.", status=409)
 
-    def _start_reply(self, conversation_id: str, model: ModelOption, prompt: Message | None = None) -> Generation:
+    def _check_text(self, text: str) -> None:
+        if not text.strip():
+            raise InputRefused("Type a message first.")
+        if len(text) > self.settings.max_message_chars:
+            raise InputRefused(
+                f"That message has {len(text):,} characters; the limit is {self.settings.max_message_chars:,}. "
+                "Nothing was sent, and your text is still in the box."
+            )
+
+    def _start_reply(
+        self, conversation_id: str, model: ModelOption, prompt: Message | None = None, branched: bool = False
+    ) -> Generation:
         # The reply's row exists before the provider is called, so a crash at any point leaves a trace.
         request = self._request_for(conversation_id, model)
         reply = self.repository.add_message(conversation_id, Role.ASSISTANT, "", Status.STREAMING, model.key)
         assert reply.id is not None
         generation = Generation(conversation_id, reply.id, model, prompt)
+        generation.branched = branched
         self._generations[conversation_id] = generation
         generation.task = asyncio.get_running_loop().create_task(
             self._run(generation, request), name=f"reply-{conversation_id}"

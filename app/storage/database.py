@@ -25,14 +25,16 @@ def create_database(url: str) -> Engine:
     if is_sqlite:
         event.listen(engine, "connect", _configure_sqlite_connection)
     SQLModel.metadata.create_all(engine)
-    _add_missing_columns(engine)
+    if "message.parent_id" in _add_missing_columns(engine):
+        _link_linear_history(engine)
     install_search(engine)
     return engine
 
 
-def _add_missing_columns(engine: Engine) -> None:
+def _add_missing_columns(engine: Engine) -> set[str]:
     """A database made by an earlier version lacks the columns added since; they are all nullable, so adding them
-    is the whole migration."""
+    is most of the migration. Returns the columns added, as `table.column`."""
+    added: set[str] = set()
     inspector = inspect(engine)
     with engine.begin() as connection:
         for table in SQLModel.metadata.sorted_tables:
@@ -43,6 +45,22 @@ def _add_missing_columns(engine: Engine) -> None:
                         raise RuntimeError(f"{table.name}.{column.name} is new and required: it needs a migration")
                     column_type = column.type.compile(engine.dialect)
                     connection.execute(text(f'ALTER TABLE "{table.name}" ADD COLUMN "{column.name}" {column_type}'))
+                    added.add(f"{table.name}.{column.name}")
+    return added
+
+
+def _link_linear_history(engine: Engine) -> None:
+    """Before branches, a conversation was its messages in order: each follows the one before it, and the last is
+    the branch on show."""
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "UPDATE message SET parent_id = (SELECT MAX(earlier.id) FROM message AS earlier "
+                "WHERE earlier.conversation_id = message.conversation_id AND earlier.id < message.id)"
+            )
+        )
+        last = "SELECT MAX(id) FROM message WHERE message.conversation_id = conversation.id"
+        connection.execute(text(f"UPDATE conversation SET leaf_id = ({last})"))
 
 
 def _configure_sqlite_connection(dbapi_connection, _record) -> None:

@@ -8,6 +8,7 @@ from datetime import datetime
 
 from sqlmodel import Session
 
+from app.storage.branches import path_to
 from app.storage.models import Conversation, Message
 from app.storage.repository import ChatRepository
 
@@ -21,10 +22,13 @@ CONVERSATION_FIELDS = (
     "temperature",
     "max_output_tokens",
     "pinned_at",
+    "leaf_id",
     "created_at",
     "updated_at",
 )
 MESSAGE_FIELDS = (
+    "id",
+    "parent_id",
     "role",
     "content",
     "status",
@@ -55,8 +59,10 @@ def export_json(repository: ChatRepository, conversation_ids: list[str]) -> str:
 
 
 def export_markdown(repository: ChatRepository, conversation_ids: list[str]) -> str:
+    """Each conversation as it is shown: the chosen version of every message (the JSON export has them all)."""
     parts = []
-    for conversation, messages in _conversations(repository, conversation_ids):
+    for conversation, every in _conversations(repository, conversation_ids):
+        messages = path_to(every, conversation.leaf_id)
         parts.append(f"# {conversation.title or 'New conversation'}\n")
         if conversation.system_prompt:
             parts.append(f"*System prompt:* {conversation.system_prompt}\n")
@@ -83,17 +89,35 @@ def import_json(repository: ChatRepository, raw: bytes | str) -> int:
             for entry in data["conversations"]:
                 if session.get(Conversation, entry["id"]) is not None:
                     continue
-                session.add(Conversation.model_validate({n: entry.get(n) for n in CONVERSATION_FIELDS}))
+                conversation = Conversation.model_validate({n: entry.get(n) for n in CONVERSATION_FIELDS})
+                session.add(conversation)
                 session.flush()  # the conversation exists before its messages point at it
-                for message in entry.get("messages", []):
-                    fields = {n: message.get(n) for n in MESSAGE_FIELDS if message.get(n) is not None}
-                    session.add(Message.model_validate({**fields, "conversation_id": entry["id"]}))
+                new_ids = _add_messages(session, entry["id"], entry.get("messages", []))
+                conversation.leaf_id = new_ids.get(entry.get("leaf_id"))
                 added += 1
             session.commit()
         except (KeyError, TypeError, ValueError) as error:
             session.rollback()
             raise ImportRefused(f"That export is damaged: {error}. Nothing was imported.") from None
     return added
+
+
+def _add_messages(session: Session, conversation_id: str, messages: list[dict]) -> dict[int, int]:
+    """Add the messages, keeping their ids where this database has them free; returns old id → new id, so
+    parents and the conversation's leaf still point at the right messages."""
+    new_ids: dict[int, int] = {}
+    for message in sorted(messages, key=lambda m: m.get("id") or 0):
+        fields = {n: message.get(n) for n in MESSAGE_FIELDS if message.get(n) is not None}
+        old_id = fields.pop("id", None)
+        if old_id is not None and session.get(Message, old_id) is None:
+            fields["id"] = old_id
+        fields["parent_id"] = new_ids.get(fields.get("parent_id"))
+        row = Message.model_validate({**fields, "conversation_id": conversation_id})
+        session.add(row)
+        session.flush()
+        if old_id is not None:
+            new_ids[old_id] = row.id
+    return new_ids
 
 
 def _conversations(

@@ -39,6 +39,7 @@ class Conversation(SQLModel, table=True):
     temperature: float | None = None  # None: the model's default
     max_output_tokens: int | None = None  # None: the server's MAX_OUTPUT_TOKENS
     pinned_at: datetime | None = None  # pinned conversations come first, the latest pinned on top
+    leaf_id: int | None = None  # the last message of the branch on show: its ancestors are the conversation
     created_at: datetime = Field(default_factory=utc_now)
     updated_at: datetime = Field(default_factory=utc_now, index=True)
 
@@ -46,6 +47,9 @@ class Conversation(SQLModel, table=True):
 class Message(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     conversation_id: str = Field(foreign_key="conversation.id", index=True, max_length=64)
+    # The message this one answers or follows. Messages with the same parent are versions of one another
+    # (an edited question, a regenerated reply); None for a conversation's first message(s).
+    parent_id: int | None = None
     role: Role
     content: str = ""
     status: Status = Status.COMPLETE

@@ -13,6 +13,12 @@ from app.storage.search import fts_query, has_fts
 from app.text import without_lone_surrogates
 
 TITLE_LENGTH = 60
+
+
+class AT_LEAF:
+    """`add_message(parent_id=AT_LEAF)`: after the last message of the branch on show."""
+
+
 # Pinned first (the latest pinned on top), then the most recently active.
 CONVERSATION_ORDER = (
     col(Conversation.pinned_at).is_(None),
@@ -102,20 +108,36 @@ class ChatRepository:
             query = select(Message).where(Message.conversation_id == conversation_id).order_by(col(Message.id))
             return session.exec(query).all()
 
-    def add_message(self, conversation_id: str, role: Role, content: str, status: Status, model: str) -> Message:
+    def add_message(
+        self,
+        conversation_id: str,
+        role: Role,
+        content: str,
+        status: Status,
+        model: str,
+        parent_id: int | type[AT_LEAF] | None = AT_LEAF,
+    ) -> Message:
+        """A new message after the branch's last one (or after `parent_id`: a new version of its children); it
+        becomes the conversation's leaf."""
         content = without_lone_surrogates(content)
         message = Message(conversation_id=conversation_id, role=role, content=content, status=status, model=model)
         with self._session() as session:
-            session.add(message)
             conversation = session.get(Conversation, conversation_id)
+            message.parent_id = (conversation.leaf_id if conversation else None) if parent_id is AT_LEAF else parent_id
+            session.add(message)
+            session.flush()  # gives the message its id
             if conversation is not None:
                 conversation.updated_at = utc_now()
                 conversation.model = model
+                conversation.leaf_id = message.id
                 if not conversation.title and role == Role.USER:
                     conversation.title = title_from(content)
                 session.add(conversation)
             session.commit()
         return message
+
+    def set_leaf(self, conversation_id: str, message_id: int) -> None:
+        self._update_conversation(conversation_id, leaf_id=message_id)
 
     def save_reply(self, message_id: int, **fields: object) -> None:
         """Write the given fields of an assistant message (content, status, error, usage, finish reason)."""

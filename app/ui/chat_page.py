@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+from functools import partial
 
 from nicegui import app, ui
 from nicegui.events import GenericEventArguments, KeyEventArguments
@@ -146,13 +147,17 @@ class ChatPage:
 
     def _render_messages(self, messages: list[Message], live: LiveReply | None) -> None:
         last_id = messages[-1].id if messages else None
+        versions = self.service.versions(self.conversation_id) if messages else {}
         for message in messages:
+            version = versions.get(message.id)
+            step = partial(self.switch_version, message.id)
             if message.role == Role.USER:
-                UserMessageView(message, self.copy)
+                UserMessageView(message, self.copy, self.edit_message, version, step)
                 continue
             on_retry = self.retry if message.id == last_id else None
             following = live if live is not None and live.generation.message_id == message.id else None
-            view = ReplyView(message, self._model_label(message.model), self.copy, on_retry, following)
+            label = self._model_label(message.model)
+            view = ReplyView(message, label, self.copy, on_retry, following, version, step)
             self.reply_views[message.id] = view
 
     # -- actions
@@ -223,6 +228,26 @@ class ChatPage:
         ui.navigate.to(f"/login?next=/c/{self.conversation_id}" if self.conversation_id else "/login")
         return False
 
+    def edit_message(self, message: Message, text: str) -> None:
+        if self.conversation_id is None or not self._signed_in():
+            return
+        try:
+            generation = self.service.edit(self.conversation_id, message.id, text, self.model_select.value)
+        except InputRefused as refusal:
+            ui.notify(str(refusal), type="warning")
+            return
+        self._append_exchange(generation)
+
+    def switch_version(self, message_id: int, step: int) -> None:
+        if self.conversation_id is None or not self._signed_in():
+            return
+        try:
+            self.service.switch(self.conversation_id, message_id, step)
+        except InputRefused as refusal:
+            ui.notify(str(refusal), type="warning")
+            return
+        self.render_history()
+
     def _watch_conversation(self) -> None:
         if self.conversation_id is not None and self._unwatch is None:
             self._unwatch = self.service.watch(self.conversation_id, self._append_exchange)
@@ -232,12 +257,15 @@ class ChatPage:
         rendered again, which on a long conversation would re-send every message to the browser."""
         if self._gone or generation.message_id in self.reply_views:
             return
+        if generation.branched:  # a new version replaces what followed the message it answers: show that branch
+            self.render_history()
+            return
         for view in self.reply_views.values():
             view.drop_retry()
         live = LiveReply.of(generation)
         with self.new_messages:
             if generation.prompt is not None:
-                UserMessageView(generation.prompt, self.copy)
+                UserMessageView(generation.prompt, self.copy, self.edit_message)
             view = ReplyView(None, generation.model.label, self.copy, self.retry, live)
         self.reply_views[generation.message_id] = view
         self._follow(live)

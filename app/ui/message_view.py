@@ -7,6 +7,7 @@ from collections.abc import Callable
 from nicegui import ui
 
 from app.chat.generation import Generation
+from app.storage.branches import Version
 from app.storage.models import Message, Role, Status
 from app.ui.incremental import Patch
 from app.ui.live_reply import LiveReply
@@ -57,12 +58,57 @@ def reply_stats(
     return "".join(f" · {part}" for part in parts)
 
 
+Stepper = Callable[[int], None]  # -1: the version before, +1: the one after
+Editor = Callable[[Message, str], object]
+
+
+def version_switcher(version: Version, on_step: Stepper) -> None:
+    """`‹ 2/3 ›`: which version of a message this is, and the way to the others."""
+    with ui.row().classes("items-center no-wrap gap-0").mark("versions"):
+        previous = ui.button(icon="chevron_left", on_click=lambda: on_step(-1))
+        previous.props('flat round dense size=sm aria-label="Previous version"').set_enabled(version.index > 1)
+        ui.label(f"{version.index}/{version.count}").classes("text-xs opacity-70").mark("version")
+        following = ui.button(icon="chevron_right", on_click=lambda: on_step(1))
+        following.props('flat round dense size=sm aria-label="Next version"').set_enabled(version.index < version.count)
+
+
 class UserMessageView:
-    def __init__(self, message: Message, on_copy: Copier) -> None:
-        with ui.element("div").classes("msg msg-user").props(f"data-role={Role.USER.value}").mark("user-message"):
+    def __init__(
+        self,
+        message: Message,
+        on_copy: Copier,
+        on_edit: Editor | None = None,
+        version: Version | None = None,
+        on_step: Stepper | None = None,
+    ) -> None:
+        self.message = message
+        self.on_copy, self.on_edit, self.version, self.on_step = on_copy, on_edit, version, on_step
+        self.root = ui.element("div").classes("msg msg-user").props(f"data-role={Role.USER.value}")
+        self.root.mark("user-message")
+        self.show_text()
+
+    def show_text(self) -> None:
+        self.root.clear()
+        with self.root:
             # Plain text, never markdown: what the person typed is shown exactly as typed.
-            ui.label(message.content).classes("msg-text").props('dir="auto"')
-            copy_button(on_copy, lambda: message.content)
+            ui.label(self.message.content).classes("msg-text").props('dir="auto"')
+            with ui.row().classes("items-center no-wrap gap-0"):
+                copy_button(self.on_copy, lambda: self.message.content)
+                if self.on_edit is not None:
+                    edit = ui.button(icon="edit", on_click=self.start_editing).classes("msg-copy")
+                    edit.props('flat round dense size=sm aria-label=Edit title="Edit"')
+                if self.version is not None and self.on_step is not None:
+                    version_switcher(self.version, self.on_step)
+
+    def start_editing(self) -> None:
+        self.root.clear()
+        with self.root:
+            box = ui.textarea(value=self.message.content).props("autogrow outlined autofocus dir=auto")
+            box.classes("w-full min-w-80").mark("edit-box")
+            with ui.row().classes("justify-end gap-1"):
+                ui.button("Cancel", on_click=self.show_text).props("flat no-caps dense")
+                send = ui.button("Save & send", on_click=lambda: self.on_edit(self.message, box.value or ""))
+                send.props('unelevated no-caps dense aria-label="Save and send"')
 
 
 def typing_dots() -> ui.element:
@@ -83,6 +129,8 @@ class ReplyView:
         on_copy: Copier,
         on_retry: Callable[[], None] | None = None,
         live: LiveReply | None = None,
+        version: Version | None = None,
+        on_step: Stepper | None = None,
     ) -> None:
         self.on_retry = on_retry
         self.root = ui.element("div").classes("msg msg-assistant").props(f"data-role={Role.ASSISTANT.value}")
@@ -99,6 +147,11 @@ class ReplyView:
             with ui.row().classes("items-center gap-1 no-wrap"):
                 # The markdown as written, not the rendered page: what people paste into an editor or another chat.
                 copy_button(on_copy, lambda: live.generation.text if live is not None else message.content)
+                self.regenerate = ui.button(icon="refresh", on_click=lambda: self.on_retry and self.on_retry())
+                self.regenerate.props('flat round dense size=sm aria-label=Regenerate title="Regenerate"')
+                self.regenerate.classes("msg-copy").set_visibility(False)
+                if version is not None and on_step is not None:
+                    version_switcher(version, on_step)
                 self.footer = ui.label(model_label).classes("msg-footer")
         self._shown: dict[str, object] = {}
         if live is not None:
@@ -130,6 +183,7 @@ class ReplyView:
             self.notice.set_text(note)
             self.notice.set_visibility(bool(note))
         if self._changed("status", status):
+            self.regenerate.set_visibility(self.on_retry is not None and status != Status.STREAMING)
             self.root.props(f"data-status={status.value}")
             self._shown["error"] = error if status == Status.ERROR else None
             self._show_error(self._shown["error"])
@@ -149,6 +203,7 @@ class ReplyView:
         """Once a newer message follows, retrying this reply would answer the wrong question."""
         if self.on_retry is not None:
             self.on_retry = None
+            self.regenerate.set_visibility(False)
             self._show_error(self._shown.get("error"))
 
     def _show_error(self, error: str | None) -> None:

@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import event
 
 from app.chat.service import InputRefused
+from app.storage.branches import Version
 from app.storage.models import Role, Status
 from tests.fakes.provider_server import HttpError, Reply
 
@@ -175,8 +176,11 @@ async def test_retry_asks_again_without_the_failed_attempt_in_the_context(servic
 
     assert retried.text == "Fine."
     assert fakes["openai"].chat_requests[-1].body["messages"] == [{"role": "user", "content": "Question"}]
-    statuses = [m.status for m in service.messages(failed.conversation_id) if m.role == Role.ASSISTANT]
-    assert statuses == [Status.ERROR, Status.COMPLETE], "the failed attempt stays in the history"
+    shown = service.messages(failed.conversation_id)
+    assert [(m.role, m.status) for m in shown] == [(Role.USER, Status.COMPLETE), (Role.ASSISTANT, Status.COMPLETE)]
+    assert service.versions(failed.conversation_id)[shown[-1].id] == Version(2, 2)
+    service.switch(failed.conversation_id, shown[-1].id, -1)
+    assert service.messages(failed.conversation_id)[-1].content == "Broken ", "the failed attempt stays reachable"
 
 
 async def test_a_reply_goes_on_when_its_page_stops_listening(service, fakes):
@@ -276,3 +280,44 @@ async def test_a_failed_title_request_keeps_the_first_words(service, fakes):
     await asyncio.sleep(0.1)
 
     assert service.conversation(generation.conversation_id).title == "A question about sourdough starters"
+
+
+async def test_an_edited_question_starts_a_new_branch_and_both_stay_reachable(service, fakes):
+    fakes["openai"].play(Reply(tokens=["Paris."]), Reply(tokens=["Rome."]), Reply(tokens=["Madrid."]))
+    first = await finished(service.send(None, "Capital of France?", OPENAI))
+    conversation_id = first.conversation_id
+    question = service.messages(conversation_id)[0]
+
+    edited = await finished(service.edit(conversation_id, question.id, "Capital of Italy?", OPENAI))
+    await finished(service.send(conversation_id, "And Spain?", OPENAI))
+
+    assert edited.branched and fakes["openai"].chat_requests[1].body["messages"] == [
+        {"role": "user", "content": "Capital of Italy?"}
+    ]
+    assert [m.content for m in service.messages(conversation_id)] == [
+        "Capital of Italy?",
+        "Rome.",
+        "And Spain?",
+        "Madrid.",
+    ]
+    assert service.versions(conversation_id)[service.messages(conversation_id)[0].id] == Version(2, 2)
+
+    service.switch(conversation_id, service.messages(conversation_id)[0].id, -1)
+    assert [m.content for m in service.messages(conversation_id)] == ["Capital of France?", "Paris."]
+    service.switch(conversation_id, service.messages(conversation_id)[0].id, +1)
+    assert [m.content for m in service.messages(conversation_id)][-1] == "Madrid.", "the newest line of that version"
+
+
+async def test_a_reply_can_be_regenerated_and_the_context_is_the_branch_shown(service, fakes):
+    fakes["anthropic"].play(Reply(tokens=["One."]), Reply(tokens=["Two."]), Reply(tokens=["Three."]))
+    first = await finished(service.send(None, "Say a number", ANTHROPIC))
+
+    await finished(service.retry(first.conversation_id, ANTHROPIC))
+    await finished(service.send(first.conversation_id, "Another", ANTHROPIC))
+
+    sent = fakes["anthropic"].chat_requests[-1].body["messages"]
+    assert [m["content"] if isinstance(m["content"], str) else m["content"][0]["text"] for m in sent] == [
+        "Say a number",
+        "Two.",
+        "Another",
+    ]

@@ -88,3 +88,23 @@ def test_markdown_export_reads_like_the_conversation(filled):
     assert "# Bread?" in text and "*System prompt:* Be brief." in text
     assert "## Assistant (openai:gpt-4o-mini) — *stopped*\n\n**Flour**, water" in text
     assert "> Error: Anthropic: the service is overloaded." in text
+
+
+def test_branches_survive_the_round_trip_even_when_message_ids_are_taken(filled, tmp_path):
+    conversation_id = filled.list_conversations()[0].id
+    question = filled.messages(conversation_id)[0]
+    filled.add_message(conversation_id, Role.USER, "Edited question", Status.COMPLETE, "m", parent_id=None)
+    exported = export_json(filled, every_id(filled))
+    busy = repository_at(tmp_path / "busy.db")
+    other = busy.create_conversation("m")
+    for number in range(10):  # this database already has messages with the exported ids
+        busy.add_message(other.id, Role.USER, f"taken {number}", Status.COMPLETE, "m")
+
+    assert import_json(busy, exported) == 2
+
+    restored = busy.get_conversation(conversation_id)
+    leaf = next(m for m in busy.messages(conversation_id) if m.id == restored.leaf_id)
+    assert leaf.content == "Edited question" and leaf.parent_id is None
+    first_answer = next(m for m in busy.messages(conversation_id) if m.content == "**Flour**, water")
+    assert busy.messages(conversation_id)[0].id == first_answer.parent_id
+    assert question.id != busy.messages(conversation_id)[0].id, "ids were taken, so new ones were given"

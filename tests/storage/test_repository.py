@@ -92,12 +92,17 @@ def test_a_database_from_an_earlier_version_gains_the_new_columns_and_keeps_its_
                 '2026-01-01 00:00:00', '2026-01-01 00:00:00');
             INSERT INTO message VALUES (1, 'c1', 'USER', 'Hello from last year', 'COMPLETE',
                 NULL, NULL, NULL, NULL, NULL, '2026-01-01 00:00:00', '2026-01-01 00:00:00');
+            INSERT INTO message VALUES (2, 'c1', 'ASSISTANT', 'Hello back', 'COMPLETE',
+                NULL, NULL, NULL, NULL, NULL, '2026-01-01 00:00:01', '2026-01-01 00:00:01');
             """
         )
 
     repository = reopen(f"sqlite:///{path}")
 
-    [message] = repository.messages("c1")
+    message, reply = repository.messages("c1")
     assert (message.content, message.note) == ("Hello from last year", None)
     repository.save_reply(message.id, note="kept")
     assert repository.messages("c1")[0].note == "kept"
+    # Before branches a conversation was its messages in order: each now follows the one before.
+    assert (message.parent_id, reply.parent_id) == (None, 1)
+    assert repository.get_conversation("c1").leaf_id == 2

@@ -35,7 +35,12 @@ def reply_text(reply: ui.element) -> str:
 
 def user_messages(user: User) -> list[str]:
     elements = sorted(user.find(marker="user-message").elements, key=lambda element: element.id)
-    return [label.text for element in elements for label in element.descendants() if isinstance(label, ui.label)]
+    return [
+        label.text
+        for element in elements
+        for label in element.descendants()
+        if isinstance(label, ui.label) and "msg-text" in label.classes
+    ]
 
 
 def status_of(reply: ui.element) -> str:
@@ -54,3 +59,12 @@ async def send(user: User, text: str) -> None:
 
 def assert_status(reply: ui.element, expected: str) -> None:
     assert status_of(reply) == expected
+
+
+def click_labelled(user: User, label: str, index: int = -1) -> None:
+    """Click a button known by its accessible name only (an icon button): the last one shown, by default."""
+    from nicegui.testing.user_interaction import UserInteraction
+
+    labelled = [e for e in user.find(kind=ui.button).elements if e.props.get("aria-label") == label and e.visible]
+    labelled.sort(key=lambda element: element.id)
+    UserInteraction(user, {labelled[index]}, label).click()

@@ -7,6 +7,7 @@ import asyncio
 import pytest
 from nicegui import ui
 from nicegui.testing import User
+from nicegui.testing.user_interaction import UserInteraction
 
 from app.storage.database import create_database
 from app.storage.models import Role, Status
@@ -92,7 +93,12 @@ async def test_a_provider_error_shows_a_banner_below_the_partial_text_and_retry_
 
     await eventually(lambda: assert_status(replies(user)[-1], "complete"))
     assert "A full answer." in reply_text(replies(user)[-1])
-    assert "Partial answer" in reply_text(replies(user)[0]), "the failed attempt is still there"
+    # The failed attempt is still there, as the first version of the reply.
+    await user.should_see("2/2")
+    previous = next(b for b in user.find(kind=ui.button).elements if b.props.get("aria-label") == "Previous version")
+    UserInteraction(user, {previous}, "Previous version").click()
+    await eventually(lambda: "Partial answer" in reply_text(replies(user)[-1]))
+    await user.should_see("1/2")
 
 
 async def test_an_error_before_the_first_token_names_the_cause(user: User, app_env):
