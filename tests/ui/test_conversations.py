@@ -199,3 +199,16 @@ async def test_dark_mode_follows_the_system_until_a_theme_is_picked_and_remember
     assert dark_mode.value is True
     user.find(marker="theme-toggle").click()
     assert dark_mode.value is False
+
+
+@pytest.fixture
+def titles_on(app_env, monkeypatch):
+    monkeypatch.setenv("AUTO_TITLE", "true")
+    return app_env
+
+
+async def test_the_drawer_shows_the_title_the_model_wrote(titles_on, user: User):
+    titles_on["openai"].play(Reply(tokens=["Use flour, water and salt."]), Reply(tokens=["Simple Bread Basics"]))
+    await chat(user, "how do i make bread at home with nothing fancy")
+
+    await eventually(lambda: titles(user) == ["Simple Bread Basics"])
