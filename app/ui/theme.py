@@ -74,7 +74,8 @@ FOLLOW_SCRIPT = """
   jump.addEventListener('click', () => {
     follow = true;
     jump.hidden = true;
-    document.scrollingElement.scrollTo({top: document.scrollingElement.scrollHeight, behavior: 'smooth'});
+    // At once, not smoothly: the scroll events of an animation half-way up would stop the following again.
+    document.scrollingElement.scrollTop = document.scrollingElement.scrollHeight;
   });
   document.body.appendChild(jump);
   addEventListener('scroll', () => {

@@ -131,3 +131,37 @@ def test_code_is_highlighted_and_links_open_in_a_new_tab(page: Page, app_server)
     expect(last_reply(page).locator("pre code span.k").first).to_have_text("def")
     link = last_reply(page).get_by_role("link", name="the docs")
     assert link.get_attribute("target") == "_blank" and "noopener" in link.get_attribute("rel")
+
+
+def test_scrolling_up_stops_following_and_jump_to_latest_brings_it_back(page: Page, app_server):
+    page.set_viewport_size({"width": 900, "height": 500})
+    app_server.fakes["openai"].play(Reply(tokens=[f"Line {i}.\n\n" for i in range(300)], delay=0.03))
+    page.goto(app_server.url)
+    send(page, "Write a lot")
+    expect(last_reply(page)).to_contain_text("Line 40.", timeout=TIMEOUT)
+    jump = page.get_by_role("button", name="Jump to latest")
+    expect(jump).to_be_hidden()
+
+    page.mouse.wheel(0, -3000)
+
+    expect(jump).to_be_visible(timeout=TIMEOUT)
+    where = page.evaluate("document.scrollingElement.scrollTop")
+    page.wait_for_timeout(500)
+    assert page.evaluate("document.scrollingElement.scrollTop") == where, "the page no longer follows the reply"
+    jump.click()
+    expect(jump).to_be_hidden(timeout=TIMEOUT)
+    page.wait_for_function(
+        "() => { const e = document.scrollingElement; return e.scrollHeight - e.scrollTop - e.clientHeight < 150; }"
+    )
+
+
+def test_on_a_phone_the_drawer_folds_away_behind_the_menu_button(page: Page, app_server):
+    page.set_viewport_size({"width": 390, "height": 800})
+    page.goto(app_server.url)
+
+    expect(page.get_by_placeholder("Message")).to_be_visible()
+    expect(page.get_by_role("button", name="New chat")).not_to_be_in_viewport()
+    page.get_by_role("button", name="Conversations").click()
+    expect(page.get_by_role("button", name="New chat")).to_be_in_viewport(timeout=TIMEOUT)
+    page.wait_for_timeout(400)  # the drawer slides in
+    screenshot(page, "phone-drawer")
