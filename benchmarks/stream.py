@@ -129,6 +129,11 @@ class AppProcess:
             OPENAI_BASE_URL=fake.base_url,
             OPENAI_MODELS=MODEL,
             DATABASE_URL=self.database_url,
+            # What is measured is the streaming path alone: no embedded model loading beside it, no Ollama
+            # lookup, and no title request taking the fake's next scripted reply.
+            LOCAL_MODEL_ENABLED="false",
+            OLLAMA_BASE_URL="",
+            AUTO_TITLE="false",
         )
         self.conversation = seed_history(self.database_url, scenario.history) if scenario.history else None
         self.process = subprocess.Popen(
