@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import shutil
 import signal
 import socket
 import subprocess
@@ -30,18 +29,9 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks.probe import Tab, bytes_sent_per_connection, bytes_sent_since  # noqa: E402
 from benchmarks.report import Result, median_run, print_report  # noqa: E402
+from tests.browser.chromium import CHROMIUM_FLAGS, installed_chromium  # noqa: E402
 from tests.fakes.provider_server import FakeProviderServer, Reply  # noqa: E402
 
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 MODEL = "bench-model"
 
 
@@ -227,7 +217,7 @@ async def main() -> None:
     )
     arguments = parser.parse_args()
     quick = arguments.quick
-    executable = shutil.which("chromium") or shutil.which("chromium-browser")
+    executable = installed_chromium()
     if executable is None:
         sys.exit("Chromium is needed: run `bash tests/browser/install-chromium.sh` first.")
     fake = FakeProviderServer("openai", models=[MODEL]).start()

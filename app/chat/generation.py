@@ -30,6 +30,8 @@ from app.storage.repository import ChatRepository
 log = logging.getLogger(__name__)
 
 Listener = Callable[["Generation"], None]
+# What a reply's footer is made from, on a reply in flight as on a stored one.
+STATS_FIELDS = ("content", "input_tokens", "output_tokens", "first_token_ms", "duration_ms")
 
 
 class Generation:
@@ -97,9 +99,7 @@ class Generation:
     def stats(self) -> dict[str, object]:
         """What a reply's footer tells: its text and token counts, time to first token and duration."""
         fields = self.saved_fields()
-        return {
-            name: fields[name] for name in ("content", "input_tokens", "output_tokens", "first_token_ms", "duration_ms")
-        }
+        return {name: fields[name] for name in STATS_FIELDS}
 
     def saved_fields(self) -> dict[str, object]:
         return {

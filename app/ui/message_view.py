@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from nicegui import ui
 
-from app.chat.generation import Generation
+from app.chat.generation import STATS_FIELDS, Generation
 from app.storage.branches import Version
 from app.storage.models import Message, Role, Status
 from app.ui.incremental import Patch
@@ -29,8 +29,7 @@ def copy_button(on_copy: Copier, text: Callable[[], str]) -> ui.button:
 
 
 def message_stats(message: Message) -> dict:
-    names = ("content", "input_tokens", "output_tokens", "first_token_ms", "duration_ms")
-    return {name: getattr(message, name) for name in names}
+    return {name: getattr(message, name) for name in STATS_FIELDS}
 
 
 def reply_stats(

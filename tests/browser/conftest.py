@@ -3,7 +3,6 @@ fake providers on 127.0.0.1. Chromium is installed by `install-chromium.sh` besi
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,27 +11,17 @@ import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
 from tests.app_process import RunningApp, chat_app
+from tests.browser.chromium import CHROMIUM_FLAGS, installed_chromium
 
 HERE = Path(__file__).resolve().parent
 SCREENSHOTS = HERE / "screenshots"
-# Without the networking switches Chromium calls home (updates, sync, safe browsing): only loopback is allowed here.
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 
 def chromium_executable() -> str:
-    found = shutil.which("chromium") or shutil.which("chromium-browser")
+    found = installed_chromium()
     if found is None:
         subprocess.run(["bash", str(HERE / "install-chromium.sh")], check=True)
-        found = shutil.which("chromium")
+        found = installed_chromium()
     assert found, "Chromium could not be installed: run tests/browser/install-chromium.sh as root"
     return found
 
