@@ -77,8 +77,10 @@ class Tab:
             samples.append((after - before, browser_ms - (before + after) / 2 * 1000))
         return min(samples)[1]
 
-    async def send(self, text: str) -> None:
+    async def type(self, text: str) -> None:
         await self.page.get_by_placeholder("Message").fill(text)
+
+    async def press_send(self) -> None:
         await self.page.get_by_placeholder("Message").press("Enter")
 
     async def wait_for_token(self, index: int, timeout_s: float) -> bool:

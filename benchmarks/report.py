@@ -35,6 +35,7 @@ class Result:
     missing: int = 0
     p95_of_runs: list[float] = field(default_factory=list)  # every run's p95, when the scenario was repeated
     reloaded: int = 0  # tabs whose page reloaded itself, losing what it had shown
+    browser_cores: float = 0.0  # CPU the Chromium processes used while the replies streamed, in cores
 
     def add_tab(self, reply: Reply, seen_ms: list[float | None], waited_until: float) -> None:
         """A token never shown counts with the time waited for it: its real latency is at least that."""
@@ -100,6 +101,7 @@ def _row(result: Result) -> str:
         f"{result.wire_per_byte:.2f}",
         f"{result.cpu_per_1000:.3f}",
         f"{result.peak_rss_mb:.0f}",
+        f"{result.browser_cores:.2f}",
         done,
     ]
     return "| " + " | ".join(cells) + " |"
@@ -167,14 +169,16 @@ def print_report(results: list[Result], command: str, elapsed: float) -> None:
     print("Latency: the fake server writes a token → the token is in the page's DOM (ms).")
     print("Payload: websocket payload the page receives (as DevTools reports it, uncompressed; first tab) per byte")
     print("of reply text shown. Wire: TCP bytes the app sent to all tabs (frames after permessage-deflate, from the")
-    print("kernel's counters) per byte shown. CPU: app server CPU seconds per 1,000 tokens.\n")
+    print("kernel's counters) per byte shown. CPU: app server CPU seconds per 1,000 tokens. Chromium: the CPU all")
+    print(f"of Chromium's processes used while the replies streamed, in cores (this machine has {os.cpu_count()}):")
+    print("the browsers share the machine with the app they measure.\n")
     print("Each scenario of this app runs several times; its row is the run with the median p95, and the p95 of")
     print("every run is listed beside it.\n")
     print(
         "| scenario | app | p50 ms | p95 ms | p95 of each run | max ms | last token ms | payload bytes/byte "
-        "| wire bytes/byte | CPU s/1k tok | peak RSS MB | finished |"
+        "| wire bytes/byte | CPU s/1k tok | peak RSS MB | Chromium cores | finished |"
     )
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for result in results:
         print(_row(result))
     if checks := _checks(results):

@@ -104,6 +104,30 @@ def seed_history(database_url: str, count: int) -> str:
     return conversation.id
 
 
+def chromium_cpu_seconds() -> float:
+    """CPU time of every Chromium process so far (the browser, its renderers, GPU and utility processes)."""
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            command = (stat.parent / "cmdline").read_bytes().split(b"\0")[0]
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:  # the process ended meanwhile
+            continue
+        if b"chromium" in command:
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
+def replies_by_tab(requests: list, replies: list[Reply]) -> list[Reply]:
+    """The fake plays its replies in the order requests arrive, which need not be the order of the tabs: each
+    request carries its tab's message, `Benchmark {i}`."""
+    by_tab: dict[int, Reply] = {}
+    for request, reply in zip(requests, replies, strict=False):
+        message = request.body["messages"][-1]["content"]
+        by_tab[int(message.removeprefix("Benchmark "))] = reply
+    return [by_tab[i] for i in range(len(replies))]
+
+
 class AppProcess:
     def __init__(self, scenario: Scenario, fake: FakeProviderServer, workdir: Path) -> None:
         self.port = free_port()
@@ -175,14 +199,18 @@ async def run(browser, fake: FakeProviderServer, scenario: Scenario) -> Result:
             tabs = [await Tab.open(browser, app.url, count_frames=i == 0) for i in range(scenario.tabs)]
             replies = [Reply(tokens=marked_tokens(scenario.tokens), rate=scenario.rate) for _ in tabs]
             fake.play(*replies)
+            requests_before = len(fake.chat_requests)
+            # Typed first, then sent together: what is measured is streaming, not typing into 20 boxes.
+            await asyncio.gather(*(tab.type(f"Benchmark {i}") for i, tab in enumerate(tabs)))
             wire_before, payload_before = bytes_sent_per_connection(app.port), tabs[0].payload_bytes
-            cpu_before = app.cpu_seconds()
-            await asyncio.gather(*(tab.send(f"Benchmark {i}") for i, tab in enumerate(tabs)))
+            cpu_before, browser_before, started = app.cpu_seconds(), chromium_cpu_seconds(), time.monotonic()
+            await asyncio.gather(*(tab.press_send() for tab in tabs))
             # The naive pattern falls far behind; it gets a long wait before it counts as not finished.
             budget = scenario.tokens / scenario.rate + (90 if scenario.app == "naive" else 30)
             await asyncio.sleep(scenario.tokens / scenario.rate)
             await asyncio.gather(*(tab.wait_for_token(scenario.tokens - 1, budget) for tab in tabs))
             waited_until = time.time()
+            browser_cores = (chromium_cpu_seconds() - browser_before) / (time.monotonic() - started)
             await asyncio.sleep(0.5)  # the final patch and status updates
             cpu = app.cpu_seconds() - cpu_before
             result = Result(
@@ -193,9 +221,11 @@ async def run(browser, fake: FakeProviderServer, scenario: Scenario) -> Result:
                 scenario.tabs,
                 cpu_seconds=cpu,
                 peak_rss_mb=app.peak_rss_mb(),
+                browser_cores=browser_cores,
             )
             result.wire_bytes = bytes_sent_since(wire_before, app.port)
             result.payload_bytes = tabs[0].payload_bytes - payload_before
+            replies = replies_by_tab(fake.chat_requests[requests_before:], replies)
             for tab, reply in zip(tabs, replies, strict=True):
                 result.add_tab(reply, await tab.seen_ms(), waited_until)
                 result.reloaded += tab.reloaded

@@ -39,14 +39,17 @@ class OpenAIProvider:
         return is_chat_model(model_id)
 
     async def stream(self, request: ChatRequest) -> AsyncIterator[StreamEvent]:
+        body = {
+            "model": request.model,
+            "messages": chat_messages(request),
+            "stream": True,
+            "stream_options": {"include_usage": True},
+            self.token_limit_field: request.max_output_tokens,
+            **request.sampling,
+        }
         with translated_errors(self.label, openai, httpx2):
-            stream = await self.client.chat.completions.create(
-                model=request.model,
-                messages=chat_messages(request),
-                stream=True,
-                stream_options={"include_usage": True},
-                **{self.token_limit_field: request.max_output_tokens},
-                **request.sampling,
+            stream = await self.client.post(
+                "/chat/completions", body=body, cast_to=object, stream=True, stream_cls=openai.AsyncStream[object]
             )
             async with stream:  # closes the HTTP response at once on Stop, so generation and billing end
                 async for chunk in stream:
@@ -60,18 +63,25 @@ def chat_messages(request: ChatRequest) -> list[dict]:
     return system + [{"role": turn.role, "content": turn.content} for turn in request.turns]
 
 
-def events_from_chunk(chunk) -> list[StreamEvent]:
-    """One OpenAI-style chunk as app events. `choices` is empty on the usage chunk and on some servers' keep-alives."""
+def events_from_chunk(chunk: object) -> list[StreamEvent]:
+    """One OpenAI-style chunk as app events. `choices` is empty on the usage chunk and on some servers' keep-alives.
+
+    Chunks stay the decoded JSON the SDK read (`cast_to=object`): building the SDK's typed chunk takes ~75 µs each,
+    a sixth of a core at 2,000 tokens/s, for objects read once and dropped."""
+    if not isinstance(chunk, dict):
+        return []
     events: list[StreamEvent] = []
-    for choice in chunk.choices or ():
-        if choice.index != 0:
+    for choice in chunk.get("choices") or ():
+        if not isinstance(choice, dict) or choice.get("index", 0) != 0:
             continue
-        if choice.delta is not None and choice.delta.content:
-            events.append(TextDelta(choice.delta.content))
-        if choice.finish_reason:
-            events.append(Finish(normalized_finish_reason(choice.finish_reason)))
-    if chunk.usage is not None:
-        events.append(Usage(chunk.usage.prompt_tokens, chunk.usage.completion_tokens))
+        content = (choice.get("delta") or {}).get("content")
+        if content:
+            events.append(TextDelta(content))
+        if choice.get("finish_reason"):
+            events.append(Finish(normalized_finish_reason(choice["finish_reason"])))
+    usage = chunk.get("usage")
+    if isinstance(usage, dict):
+        events.append(Usage(usage.get("prompt_tokens"), usage.get("completion_tokens")))
     return events
 
 

@@ -35,13 +35,17 @@ class TogetherProvider:
         )
 
     async def stream(self, request: ChatRequest) -> AsyncIterator[StreamEvent]:
+        body = {
+            "model": request.model,
+            "messages": chat_messages(request),
+            "stream": True,
+            "max_tokens": request.max_output_tokens,
+            **request.sampling,
+        }
         with translated_errors(self.label, together, httpx):
-            stream = await self.client.chat.completions.create(
-                model=request.model,
-                messages=chat_messages(request),
-                stream=True,
-                max_tokens=request.max_output_tokens,
-                **request.sampling,
+            # Plain decoded chunks, as for OpenAI (see events_from_chunk).
+            stream = await self.client.post(
+                "/v1/chat/completions", body=body, cast_to=object, stream=True, stream_cls=together.AsyncStream[object]
             )
             async with stream:
                 async for chunk in stream:

@@ -22,6 +22,12 @@ class Patch:
     append: str
     stable: int
 
+    def then(self, later: Patch) -> Patch:
+        """This patch followed by `later`, as one patch from the HTML this one started from."""
+        if later.keep <= self.keep:
+            return later
+        return Patch(later.seq, self.keep, self.append[: later.keep - self.keep] + later.append, later.stable)
+
 
 def common_prefix_length(a: str, b: str) -> int:
     limit = min(len(a), len(b))

@@ -11,20 +11,13 @@ from app.chat.generation import Generation
 from app.listeners import Listeners
 from app.ui.incremental import IncrementalMarkdown, Patch
 
-# Updates are coalesced to at most one per frame: at 1,000+ tokens/s a browser could not show more anyway.
+# Updates are coalesced to at most one per frame: at 1,000+ tokens/s a browser could not show more anyway. Each tab
+# then takes them only as fast as it draws them (see StreamingMarkdown).
 FRAME_SECONDS = 1 / 60
-# With many replies streaming at once, each waits longer between updates so that the server as a whole sends
-# at most this many: past it, rendering and sending patches, not tokens, would become the bottleneck.
-PATCHES_PER_SECOND = 240
 
 LiveListener = Callable[[Patch | None, Generation], None]
 
 _live_replies: WeakKeyDictionary[Generation, LiveReply] = WeakKeyDictionary()
-_streaming: set[LiveReply] = set()
-
-
-def update_interval() -> float:
-    return max(FRAME_SECONDS, len(_streaming) / PATCHES_PER_SECOND)
 
 
 class LiveReply:
@@ -46,8 +39,6 @@ class LiveReply:
         self._flush_scheduled: asyncio.TimerHandle | None = None
         self._last_flush = 0.0
         generation.subscribe(self._on_change)
-        if generation.is_running:
-            _streaming.add(self)
 
     def watch(self, listener: LiveListener) -> Callable[[], None]:
         return self._listeners.add(listener)
@@ -56,10 +47,9 @@ class LiveReply:
         if not generation.is_running:
             if self._flush_scheduled is not None:
                 self._flush_scheduled.cancel()
-            _streaming.discard(self)
             self._flush(final=True)
         elif self._flush_scheduled is None:
-            wait = max(0.0, self._last_flush + update_interval() - time.monotonic())
+            wait = max(0.0, self._last_flush + FRAME_SECONDS - time.monotonic())
             self._flush_scheduled = asyncio.get_running_loop().call_later(wait, self._flush)
 
     def _flush(self, final: bool = False) -> None:

@@ -39,6 +39,25 @@ function appendSafeHTML(element, html) {
   element.append(...holder.childNodes);
 }
 
+// Most updates only add words to the last paragraph: the old tail's HTML with plain text inserted before its
+// closing tags. Those are added as a text node, without parsing, sanitizing and laying out the block anew.
+// Text without "<" or "&" is what the HTML parser would have made of it, so the page ends up the same.
+const CLOSING_TAGS = /(?:<\/([a-z][a-z0-9]*)>\s*)*$/;
+function appendText(element, oldHTML, newHTML) {
+  const closing = oldHTML.match(CLOSING_TAGS)[0];
+  const open = oldHTML.length - closing.length;
+  if (!closing || !newHTML.startsWith(oldHTML.slice(0, open)) || !newHTML.endsWith(closing)) return false;
+  const text = newHTML.slice(open, newHTML.length - closing.length);
+  if (/[<&\r\0]/.test(text) || newHTML.length - closing.length < open) return false;
+  let target = element;
+  for (const [, tag] of [...closing.matchAll(/<\/([a-z][a-z0-9]*)>/g)].reverse()) {
+    target = target.lastElementChild;
+    if (!target || target.localName !== tag) return false;
+  }
+  target.append(text);
+  return true;
+}
+
 export default {
   template: `<div><div ref="stable" class="md-part"></div><div ref="tail" class="md-part"></div></div>`,
   props: { content: String, seq: Number, stable: Number },
@@ -80,9 +99,11 @@ export default {
         this.stableLength = stable;
       }
       if (tail !== this.tail || !tail) {
+        if (!appendText(this.$refs.tail, this.tail, tail)) setSafeHTML(this.$refs.tail, tail);
         this.tail = tail;
-        setSafeHTML(this.$refs.tail, tail);
       }
+      // The server sends the next patch when this one is on the screen: after the next frame has been drawn.
+      requestAnimationFrame(() => setTimeout(() => this.$emit("shown", seq)));
     },
   },
 };

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from nicegui import ui
+from nicegui.events import GenericEventArguments
 
 from app.ui.incremental import IncrementalMarkdown, Patch
 
@@ -18,6 +21,10 @@ window.chatPatch = (id, seq, keep, stable, append) => {
 };
 </script>
 """
+
+# A tab that does not say it has drawn a patch (gone, or hidden, where browsers draw nothing) gets the next one
+# after this long.
+SHOWN_TIMEOUT = 2.0
 
 
 def template_literal(text: str) -> str:
@@ -37,18 +44,47 @@ class StreamingMarkdown(ui.element, component="streaming_markdown.js"):
         self._props["seq"] = seq
         self._props["stable"] = len(html) if stable is None else stable
         self.html = html
+        self._unsent: Patch | None = None
+        self._in_flight: int | None = None  # the seq of the patch sent and not yet answered
+        self._no_answer: asyncio.TimerHandle | None = None
 
     @classmethod
     def following(cls, markdown: IncrementalMarkdown) -> StreamingMarkdown:
-        return cls(markdown.html, seq=markdown.seq, stable=len(markdown.stable_html))
+        """For a reply being written: takes patches, each answered by the browser once it is on the screen."""
+        element = cls(markdown.html, seq=markdown.seq, stable=len(markdown.stable_html))
+        element.on("shown", element._on_shown)
+        return element
 
     def apply(self, patch: Patch) -> None:
         if self.is_deleted:
             return
         self.html = self.html[: patch.keep] + patch.append
+        self._unsent = patch if self._unsent is None else self._unsent.then(patch)
+        if self._in_flight is None:
+            self._send_unsent()
+
+    def _send_unsent(self) -> None:
+        """One patch in flight per tab: the next waits until the browser says it has drawn this one, merged with any
+        after it. A tab that cannot keep up (a slow device, a busy machine) gets fewer, larger patches instead of a
+        queue that makes it fall further and further behind."""
+        patch, self._unsent = self._unsent, None
+        assert patch is not None
+        self._in_flight = patch.seq
+        self._no_answer = asyncio.get_running_loop().call_later(SHOWN_TIMEOUT, self._send_next)
         self.client.run_javascript(
             f"chatPatch({self.id},{patch.seq},{patch.keep},{patch.stable},{template_literal(patch.append)})"
         )
+
+    def _on_shown(self, event: GenericEventArguments) -> None:
+        if event.args == self._in_flight:  # not an answer to an older patch, replayed after a reconnection
+            self._send_next()
+
+    def _send_next(self) -> None:
+        if self._no_answer is not None:
+            self._no_answer.cancel()
+        self._in_flight = self._no_answer = None
+        if self._unsent is not None and not self.is_deleted:
+            self._send_unsent()
 
     def _displayed_contents(self, *, only_visible: bool) -> list:
         return [self.html]

@@ -68,3 +68,13 @@ def click_labelled(user: User, label: str, index: int = -1) -> None:
     labelled = [e for e in user.find(kind=ui.button).elements if e.props.get("aria-label") == label and e.visible]
     labelled.sort(key=lambda element: element.id)
     UserInteraction(user, {labelled[index]}, label).click()
+
+
+def drawer_titles(user: User) -> list[str]:
+    """The conversations in the drawer, top to bottom."""
+    rows = user.find(marker="conversation").elements
+    if not rows:
+        return []
+    column = next(iter(rows)).parent_slot.parent
+    ordered = [child for child in column.default_slot.children if child in rows]
+    return [link.text for row in ordered for link in row.descendants() if isinstance(link, ui.link)]

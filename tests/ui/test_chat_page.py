@@ -16,6 +16,7 @@ from tests.fakes.provider_server import HttpError, Reply
 from tests.ui.helpers import (
     assert_status,
     button,
+    drawer_titles,
     eventually,
     replies,
     reply_text,
@@ -177,8 +178,7 @@ async def test_new_chat_starts_an_empty_conversation_and_the_drawer_lists_newest
     await send(user, "Newer chat")
     await eventually(lambda: assert_status(replies(user)[0], "complete"))
 
-    titles = [link.text for link in sorted(user.find(kind=ui.link).elements, key=lambda e: e.id)]
-    assert titles[:2] == ["Newer chat", "Older chat"]
+    assert drawer_titles(user)[:2] == ["Newer chat", "Older chat"]
     assert user_messages(user) == ["Newer chat"], "the new conversation shows only its own messages"
 
 

@@ -8,7 +8,7 @@ from nicegui.testing import User
 from nicegui.testing.user_interaction import UserInteraction
 
 from tests.fakes.provider_server import Reply
-from tests.ui.helpers import assert_status, eventually, replies, reply_text, send
+from tests.ui.helpers import assert_status, drawer_titles, eventually, replies, reply_text, send, status_of
 
 pytestmark = pytest.mark.usefixtures("app_env")
 
@@ -18,11 +18,6 @@ async def chat(user: User, text: str) -> None:
     await user.open("/")
     await send(user, text)
     await eventually(lambda: assert_status(replies(user)[-1], "complete"))
-
-
-def titles(user: User) -> list[str]:
-    rows = sorted(user.find(marker="conversation").elements, key=lambda row: row.id)
-    return [link.text for row in rows for link in row.descendants() if isinstance(link, ui.link)]
 
 
 def choose(user: User, title: str, option: str) -> None:
@@ -40,19 +35,33 @@ async def test_a_conversation_can_be_renamed(user: User):
     user.find("Title").clear().type("Bread notes")
     user.find(marker="rename-save").click()
 
-    await eventually(lambda: titles(user) == ["Bread notes"])
+    await eventually(lambda: drawer_titles(user) == ["Bread notes"])
 
 
 async def test_a_pinned_conversation_stays_on_top(user: User):
     await chat(user, "Older chat")
     await chat(user, "Newer chat")
-    assert titles(user) == ["Newer chat", "Older chat"]
+    assert drawer_titles(user) == ["Newer chat", "Older chat"]
 
     choose(user, "Older chat", "Pin")
 
-    await eventually(lambda: titles(user) == ["Older chat", "Newer chat"])
+    await eventually(lambda: drawer_titles(user) == ["Older chat", "Newer chat"])
     await chat(user, "Newest chat")
-    assert titles(user) == ["Older chat", "Newest chat", "Newer chat"]
+    assert drawer_titles(user) == ["Older chat", "Newest chat", "Newer chat"]
+
+
+async def test_after_a_reply_the_drawer_moves_its_conversation_up_without_rebuilding_the_others(user: User):
+    await chat(user, "First topic")
+    await chat(user, "Second topic")
+    first = next(c for c in user.find(kind=ui.link).elements if c.text == "First topic").props["href"]
+    await user.open(first)
+    rows_before = {row.id for row in user.find(marker="conversation").elements}
+
+    await send(user, "A follow-up")
+    await eventually(lambda: len(replies(user)) == 2 and status_of(replies(user)[-1]) == "complete")
+
+    assert drawer_titles(user) == ["First topic", "Second topic"]
+    assert {row.id for row in user.find(marker="conversation").elements} == rows_before, "moved, not rebuilt"
 
 
 async def test_deleting_asks_first_and_then_removes_everything(user: User):
@@ -64,7 +73,7 @@ async def test_deleting_asks_first_and_then_removes_everything(user: User):
     [confirm] = [b for b in user.find(kind=ui.button, content="Delete").elements if b.props.get("color") == "negative"]
     UserInteraction(user, {confirm}, "Delete").click()
 
-    await eventually(lambda: titles(user) == ["Keep this one"])
+    await eventually(lambda: drawer_titles(user) == ["Keep this one"])
     await user.should_see("How can I help?")  # it was open, so the page moved to a new chat
 
 
@@ -74,10 +83,10 @@ async def test_search_finds_words_in_titles_and_in_replies(user: User, app_env):
     await chat(user, "Tell me about dragons")
 
     user.find("Search").type("croiss")
-    await eventually(lambda: titles(user) == ["What should I eat?"])
+    await eventually(lambda: drawer_titles(user) == ["What should I eat?"])
 
     user.find("Search").clear().type("dragons")
-    await eventually(lambda: titles(user) == ["Tell me about dragons"])
+    await eventually(lambda: drawer_titles(user) == ["Tell me about dragons"])
 
     user.find("Search").clear().type("unicorns")
     await user.should_see("Nothing found.")
@@ -139,12 +148,12 @@ async def test_escape_stops_the_reply(user: User, app_env):
 async def test_titles_with_quotes_and_control_characters_are_shown_as_typed(user: User):
     await chat(user, 'He said "hi" <b>bold</b> \\ and NUL[\0]')
 
-    assert titles(user) == ['He said "hi" <b>bold</b> \\ and NUL[\0]']
-    choose(user, titles(user)[0], "Rename")
+    assert drawer_titles(user) == ['He said "hi" <b>bold</b> \\ and NUL[\0]']
+    choose(user, drawer_titles(user)[0], "Rename")
     user.find("Title").clear().type("It's \"quoted\" & 'single'")
     user.find(marker="rename-save").click()
 
-    await eventually(lambda: titles(user) == ["It's \"quoted\" & 'single'"])
+    await eventually(lambda: drawer_titles(user) == ["It's \"quoted\" & 'single'"])
 
 
 async def test_a_conversation_keeps_its_own_system_prompt_temperature_and_reply_length(user: User, app_env):
@@ -211,4 +220,4 @@ async def test_the_drawer_shows_the_title_the_model_wrote(titles_on, user: User)
     titles_on["openai"].play(Reply(tokens=["Use flour, water and salt."]), Reply(tokens=["Simple Bread Basics"]))
     await chat(user, "how do i make bread at home with nothing fancy")
 
-    await eventually(lambda: titles(user) == ["Simple Bread Basics"])
+    await eventually(lambda: drawer_titles(user) == ["Simple Bread Basics"])

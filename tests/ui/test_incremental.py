@@ -47,6 +47,24 @@ def test_patches_rebuild_the_full_render_and_never_touch_what_was_declared_stabl
     assert stable_html == html, "after the last patch everything is final"
 
 
+@given(text=MARKDOWNISH, cuts=st.lists(st.integers(min_value=0, max_value=200), max_size=25), data=st.data())
+@settings(max_examples=300, deadline=None)
+def test_a_tab_that_falls_behind_gets_merged_patches_that_end_in_the_same_html(text, cuts, data):
+    """While a tab has not drawn its last patch, the next ones wait and are merged into one (StreamingMarkdown)."""
+    cuts = [c for c in cuts if c <= len(text)]
+    patches = [patch for *_, patch in stream(text, cuts)]
+    html, stable_html, waiting = "", "", None
+    for patch in patches:
+        waiting = patch if waiting is None else waiting.then(patch)
+        if data.draw(st.booleans(), label="the tab has drawn its last patch"):
+            if waiting.keep:
+                assert waiting.keep >= len(stable_html), "a merged patch rewrote HTML that was declared final"
+            html, stable_html, waiting = apply(html, waiting), apply(html, waiting)[: waiting.stable], None
+    if waiting is not None:
+        html = apply(html, waiting)
+    assert html == render_markdown(text)
+
+
 def test_while_streaming_the_html_is_the_full_render_of_the_text_so_far():
     text = (
         "# Plan\n\nFirst **bold** words, then a list:\n\n- one\n- two\n\n```python\nfor i in range(3):\n"
