@@ -27,12 +27,15 @@ from playwright.async_api import async_playwright
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.browser_floor import browser_floor_cores  # noqa: E402
+from benchmarks.cpu import chromium_cpu_seconds  # noqa: E402
 from benchmarks.probe import Tab, bytes_sent_per_connection, bytes_sent_since  # noqa: E402
 from benchmarks.report import Result, median_run, print_report  # noqa: E402
 from tests.browser.chromium import CHROMIUM_FLAGS, installed_chromium  # noqa: E402
 from tests.fakes.provider_server import FakeProviderServer, Reply  # noqa: E402
 
 MODEL = "bench-model"
+FLOOR_UPDATES_PER_SECOND = 12
 
 
 @dataclass(frozen=True)
@@ -102,20 +105,6 @@ def seed_history(database_url: str, count: int) -> str:
         answer = f"Answer {i}.\n\n- first point\n- second point\n\n```python\nprint({i})\n```\n\nThat is all."
         repository.add_message(conversation.id, Role.ASSISTANT, answer, Status.COMPLETE, f"openai:{MODEL}")
     return conversation.id
-
-
-def chromium_cpu_seconds() -> float:
-    """CPU time of every Chromium process so far (the browser, its renderers, GPU and utility processes)."""
-    total = 0.0
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            command = (stat.parent / "cmdline").read_bytes().split(b"\0")[0]
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:  # the process ended meanwhile
-            continue
-        if b"chromium" in command:
-            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    return total
 
 
 def replies_by_tab(requests: list, replies: list[Reply]) -> list[Reply]:
@@ -251,7 +240,7 @@ async def main() -> None:
     if executable is None:
         sys.exit("Chromium is needed: run `bash tests/browser/install-chromium.sh` first.")
     fake = FakeProviderServer("openai", models=[MODEL]).start()
-    results = []
+    results, many_tabs, floor = [], None, 0.0
     started = time.monotonic()
     try:
         async with async_playwright() as playwright:
@@ -264,11 +253,22 @@ async def main() -> None:
                     print(f"… {scenario.name} ({scenario.app}) {attempt + 1}/{runs}", file=sys.stderr, flush=True)
                     attempts.append(await run(browser, fake, scenario))
                 results.append(median_run(attempts))
+            many_tabs = next((result for result in results if result.tabs > 1), None)
+            if many_tabs is not None:
+                print("… the browsers alone", file=sys.stderr, flush=True)
+                floor = await browser_floor_cores(browser, many_tabs.tabs, FLOOR_UPDATES_PER_SECOND)
             await browser.close()
     finally:
         fake.stop()
     command = " ".join(["python benchmarks/stream.py", *sys.argv[1:]])
     print_report(results, command, time.monotonic() - started)
+    if many_tabs is not None:
+        print(
+            f"\nThe browsers alone: {many_tabs.tabs} tabs of a static page adding two words "
+            f"{FLOOR_UPDATES_PER_SECOND} times a second (a p95 of 100 ms needs an update at least every ~85 ms), "
+            f"with no app or server behind them: Chromium used {floor:.2f} of the {os.cpu_count()} cores "
+            "(`benchmarks/browser_floor.py`)."
+        )
 
 
 if __name__ == "__main__":

@@ -12,7 +12,7 @@ from app.listeners import Listeners
 from app.ui.incremental import IncrementalMarkdown, Patch
 
 # Updates are coalesced to at most one per frame: at 1,000+ tokens/s a browser could not show more anyway. Each tab
-# then takes them only as fast as it draws them (see StreamingMarkdown).
+# then takes them only as fast as it applies them (see StreamingMarkdown).
 FRAME_SECONDS = 1 / 60
 
 LiveListener = Callable[[Patch | None, Generation], None]

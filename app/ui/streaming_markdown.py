@@ -22,8 +22,7 @@ window.chatPatch = (id, seq, keep, stable, append) => {
 </script>
 """
 
-# A tab that does not say it has drawn a patch (gone, or hidden, where browsers draw nothing) gets the next one
-# after this long.
+# A tab that does not say it has a patch (its connection lost, say) gets the next one after this long anyway.
 SHOWN_TIMEOUT = 2.0
 
 
@@ -50,7 +49,7 @@ class StreamingMarkdown(ui.element, component="streaming_markdown.js"):
 
     @classmethod
     def following(cls, markdown: IncrementalMarkdown) -> StreamingMarkdown:
-        """For a reply being written: takes patches, each answered by the browser once it is on the screen."""
+        """For a reply being written: takes patches, each answered by the browser once it has applied it."""
         element = cls(markdown.html, seq=markdown.seq, stable=len(markdown.stable_html))
         element.on("shown", element._on_shown)
         return element
@@ -64,9 +63,9 @@ class StreamingMarkdown(ui.element, component="streaming_markdown.js"):
             self._send_unsent()
 
     def _send_unsent(self) -> None:
-        """One patch in flight per tab: the next waits until the browser says it has drawn this one, merged with any
-        after it. A tab that cannot keep up (a slow device, a busy machine) gets fewer, larger patches instead of a
-        queue that makes it fall further and further behind."""
+        """One patch in flight per tab: the next waits until the browser says it has applied this one, merged with
+        any after it. A tab that cannot keep up (a slow device, a busy machine) gets fewer, larger patches instead of
+        a queue that makes it fall further and further behind."""
         patch, self._unsent = self._unsent, None
         assert patch is not None
         self._in_flight = patch.seq

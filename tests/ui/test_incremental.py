@@ -50,13 +50,13 @@ def test_patches_rebuild_the_full_render_and_never_touch_what_was_declared_stabl
 @given(text=MARKDOWNISH, cuts=st.lists(st.integers(min_value=0, max_value=200), max_size=25), data=st.data())
 @settings(max_examples=300, deadline=None)
 def test_a_tab_that_falls_behind_gets_merged_patches_that_end_in_the_same_html(text, cuts, data):
-    """While a tab has not drawn its last patch, the next ones wait and are merged into one (StreamingMarkdown)."""
+    """While a tab has not applied its last patch, the next ones wait and are merged into one (StreamingMarkdown)."""
     cuts = [c for c in cuts if c <= len(text)]
     patches = [patch for *_, patch in stream(text, cuts)]
     html, stable_html, waiting = "", "", None
     for patch in patches:
         waiting = patch if waiting is None else waiting.then(patch)
-        if data.draw(st.booleans(), label="the tab has drawn its last patch"):
+        if data.draw(st.booleans(), label="the tab has applied its last patch"):
             if waiting.keep:
                 assert waiting.keep >= len(stable_html), "a merged patch rewrote HTML that was declared final"
             html, stable_html, waiting = apply(html, waiting), apply(html, waiting)[: waiting.stable], None

@@ -1,4 +1,4 @@
-"""A reply's element in one tab: patches go out one at a time, each after the browser says it drew the last."""
+"""A reply's element in one tab: patches go out one at a time, each after the browser says it applied the last."""
 
 from __future__ import annotations
 
@@ -40,12 +40,12 @@ async def sent_on(sent: list[str]) -> list[str]:
 
 
 def browser_says_shown(user: User, element: StreamingMarkdown, seq: int) -> None:
-    """The event the browser sends once a patch is on the screen, as NiceGUI's socket handler passes it on."""
+    """The event the browser sends once it has applied a patch, as NiceGUI's socket handler passes it on."""
     listener_id = next(id for id, listener in element._event_listeners.items() if listener.type == "shown")
     user.client.handle_event({"id": element.id, "listener_id": listener_id, "args": [json.dumps(seq)]})
 
 
-async def test_a_tab_that_has_not_drawn_a_patch_gets_the_next_ones_merged_once_it_has(user: User):
+async def test_a_tab_that_has_not_applied_a_patch_gets_the_next_ones_merged_once_it_has(user: User):
     element, sent = await open_reply(user)
     markdown = IncrementalMarkdown()
 
@@ -53,7 +53,7 @@ async def test_a_tab_that_has_not_drawn_a_patch_gets_the_next_ones_merged_once_i
     element.apply(first)
     element.apply(markdown.update("Hello wor"))
     element.apply(markdown.update("Hello world, **again**"))
-    assert len(await sent_on(sent)) == 1, "one patch in flight until the browser has drawn it"
+    assert len(await sent_on(sent)) == 1, "one patch in flight until the browser has applied it"
 
     browser_says_shown(user, element, first.seq)
     assert len(await sent_on(sent)) == 2
