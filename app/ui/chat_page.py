@@ -62,9 +62,11 @@ class ChatPage:
         self._build_header()
         with ui.column().classes("w-full gap-4 pb-8"):
             self.messages = ui.column().classes("w-full gap-4")
-            # What is sent while the page is open goes here: adding to the history's own column would make the
-            # browser re-diff every message it holds, on a long conversation just as the reply starts.
-            self.new_messages = ui.column().classes("w-full gap-4")
+            # What is sent while the page is open goes here, inside a component of its own: the browser re-renders
+            # plain elements with the nearest component around them, which would otherwise be the page, and a
+            # long conversation's every message would be rendered again just as a reply starts.
+            with ui.element("q-no-ssr").classes("w-full"):
+                self.new_messages = ui.column().classes("w-full gap-4")
         self._build_composer()
         # Esc stops the reply being written, even while typing the next message.
         ui.keyboard(self._on_key, ignore=[])

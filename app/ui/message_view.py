@@ -71,6 +71,13 @@ def version_switcher(version: Version, on_step: Stepper) -> None:
         following.props('flat round dense size=sm aria-label="Next version"').set_enabled(version.index < version.count)
 
 
+def message_root() -> ui.element:
+    """A message's outer element, a component of its own (Quasar's QNoSsr, which renders its content in a div):
+    the browser re-renders a plain element with the nearest component around it, so a change to one message
+    (its buttons after a newer message, say) would otherwise render every message of the conversation again."""
+    return ui.element("q-no-ssr")
+
+
 class UserMessageView:
     def __init__(
         self,
@@ -82,7 +89,7 @@ class UserMessageView:
     ) -> None:
         self.message = message
         self.on_copy, self.on_edit, self.version, self.on_step = on_copy, on_edit, version, on_step
-        self.root = ui.element("div").classes("msg msg-user").props(f"data-role={Role.USER.value}")
+        self.root = message_root().classes("msg msg-user").props(f"data-role={Role.USER.value}")
         self.root.mark("user-message")
         self.show_text()
 
@@ -132,7 +139,7 @@ class ReplyView:
         on_step: Stepper | None = None,
     ) -> None:
         self.on_retry = on_retry
-        self.root = ui.element("div").classes("msg msg-assistant").props(f"data-role={Role.ASSISTANT.value}")
+        self.root = message_root().classes("msg msg-assistant").props(f"data-role={Role.ASSISTANT.value}")
         self.root.mark("reply")
         with self.root:
             self.note = ui.label("").classes("msg-note").mark("context-note")
