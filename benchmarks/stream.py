@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.browser_floor import browser_floor_cores  # noqa: E402
-from benchmarks.cpu import chromium_cpu_seconds  # noqa: E402
+from benchmarks.cpu import chromium_cpu_seconds, process_cpu_seconds  # noqa: E402
 from benchmarks.probe import Tab, bytes_sent_per_connection, bytes_sent_since  # noqa: E402
 from benchmarks.report import Result, median_run, print_report  # noqa: E402
 from tests.browser.chromium import CHROMIUM_FLAGS, installed_chromium  # noqa: E402
@@ -163,8 +163,7 @@ class AppProcess:
         raise RuntimeError("the app did not start")
 
     def cpu_seconds(self) -> float:
-        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return process_cpu_seconds(self.process.pid)
 
     def peak_rss_mb(self) -> float:
         for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
