@@ -39,14 +39,7 @@ class OpenAIProvider:
         return is_chat_model(model_id)
 
     async def stream(self, request: ChatRequest) -> AsyncIterator[StreamEvent]:
-        body = {
-            "model": request.model,
-            "messages": chat_messages(request),
-            "stream": True,
-            "stream_options": {"include_usage": True},
-            self.token_limit_field: request.max_output_tokens,
-            **request.sampling,
-        }
+        body = streaming_body(request, self.token_limit_field) | {"stream_options": {"include_usage": True}}
         with translated_errors(self.label, openai, httpx2):
             stream = await self.client.post(
                 "/chat/completions", body=body, cast_to=object, stream=True, stream_cls=openai.AsyncStream[object]
@@ -55,6 +48,17 @@ class OpenAIProvider:
                 async for chunk in stream:
                     for event in events_from_chunk(chunk):
                         yield event
+
+
+def streaming_body(request: ChatRequest, token_limit_field: str) -> dict:
+    """A streamed Chat Completions request, as OpenAI and the servers that copy its API take it."""
+    return {
+        "model": request.model,
+        "messages": chat_messages(request),
+        "stream": True,
+        token_limit_field: request.max_output_tokens,
+        **request.sampling,
+    }
 
 
 def chat_messages(request: ChatRequest) -> list[dict]:

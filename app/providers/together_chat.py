@@ -9,7 +9,7 @@ import together
 
 from app.providers.base import ChatRequest, StreamEvent
 from app.providers.errors import translated_errors
-from app.providers.openai_chat import chat_messages, events_from_chunk
+from app.providers.openai_chat import events_from_chunk, streaming_body
 
 
 class TogetherProvider:
@@ -35,13 +35,7 @@ class TogetherProvider:
         )
 
     async def stream(self, request: ChatRequest) -> AsyncIterator[StreamEvent]:
-        body = {
-            "model": request.model,
-            "messages": chat_messages(request),
-            "stream": True,
-            "max_tokens": request.max_output_tokens,
-            **request.sampling,
-        }
+        body = streaming_body(request, "max_tokens")
         with translated_errors(self.label, together, httpx):
             # Plain decoded chunks, as for OpenAI (see events_from_chunk).
             stream = await self.client.post(
