@@ -6,17 +6,20 @@ import argparse
 import contextlib
 import gc
 import logging
+import sys
 
 from nicegui import app, core, ui
 
+from app.api.gate import ApiGate
 from app.api.routes import register_api
 from app.chat.service import ChatService
 from app.providers.catalog import ModelCatalog, build_providers
 from app.security.access import LoginThrottle, is_loopback, lan_urls, set_up_access
 from app.security.api_keys import ApiKeys
-from app.security.middleware import RequireSignIn, SecurityHeaders
+from app.security.hosts import allowed_hosts, machine_names
+from app.security.middleware import OwnNamesOnly, RequireSignIn, SecurityHeaders
 from app.settings import Settings
-from app.storage.database import create_database
+from app.storage.database import DatabaseUnavailable, create_database
 from app.storage.repository import ChatRepository
 from app.ui.chat_page import register_pages
 from app.ui.login_page import register_login
@@ -40,7 +43,10 @@ def main(argv: list[str] | None = None) -> None:
         overrides["host"] = "0.0.0.0"
     settings = Settings(**overrides)
 
-    repository = ChatRepository(create_database(settings.database_url))
+    try:
+        repository = ChatRepository(create_database(settings.database_url))
+    except DatabaseUnavailable as error:
+        sys.exit(f"Cannot start: {error}")
     access = set_up_access(settings, repository, announce=print, new_password=args.new_password)
     if not is_loopback(settings.host):
         print("Sharing on the network; open one of:", *lan_urls(settings.host, settings.port), sep="\n  ")
@@ -48,12 +54,16 @@ def main(argv: list[str] | None = None) -> None:
         log.warning("%d reply(s) were cut off by the last shutdown; marked interrupted", interrupted)
     catalog = ModelCatalog(build_providers(settings), settings.model_discovery_timeout)
     service = ChatService(repository, catalog, settings)
+    api_keys = ApiKeys(repository, settings.chat_api_key.get_secret_value() if settings.chat_api_key else None)
+    network_names = machine_names() if not is_loopback(settings.host) else ()
+    # The last added is the outermost: names and origins first, then the API's key and body size, then the login.
     app.add_middleware(RequireSignIn, access=access)
+    app.add_middleware(ApiGate, keys=api_keys, max_body_bytes=settings.max_request_bytes)
+    app.add_middleware(OwnNamesOnly, hosts=allowed_hosts(settings.host, settings.allowed_hosts, network_names))
     app.add_middleware(SecurityHeaders)
     register_login(access, LoginThrottle())
-    api_keys = ApiKeys(repository, settings.chat_api_key.get_secret_value() if settings.chat_api_key else None)
     register_pages(service, access, api_keys)
-    register_api(service, api_keys)
+    register_api(service)
 
     app.on_startup(catalog.refresh)
     app.on_startup(catalog.warm_up)
@@ -65,7 +75,10 @@ def main(argv: list[str] | None = None) -> None:
     app.on_shutdown(catalog.close)
     # Engine.IO drops a connection whose message exceeds its buffer (1 MB by default): allow the longest
     # message we accept, in UTF-8 and JSON-escaped, so a big paste gets a clear answer instead of a reconnect.
-    core.sio.eio.max_http_buffer_size = settings.max_message_chars * 6 + 65536
+    core.sio.eio.max_http_buffer_size = settings.max_request_bytes
+    # NiceGUI lets socket.io answer any origin (with credentials); OwnNamesOnly refuses other sites' origins, and
+    # an empty list turns socket.io's own CORS answers off, so no other origin is ever named as allowed.
+    core.sio.eio.cors_allowed_origins = []
 
     # uvicorn re-raises Ctrl+C after its graceful shutdown (replies saved by then); a traceback would only alarm.
     with contextlib.suppress(KeyboardInterrupt):

@@ -19,6 +19,8 @@ class Settings(BaseSettings):
 
     host: str = "127.0.0.1"
     port: int = 8080
+    # Names besides this machine's own that the server answers to, e.g. a reverse proxy's (chat.example.org).
+    allowed_hosts: ModelList = []
     database_url: str = DEFAULT_DATABASE_URL
     # Required to sign in when set; a network bind without it gets a generated one.
     chat_password: SecretStr | None = None
@@ -52,19 +54,33 @@ class Settings(BaseSettings):
     local_context_tokens: int = 8192
 
     model_discovery_timeout: float = 5.0
-    request_timeout: float = 600.0
+    # Seconds: to connect to a provider; from the request to the first token; between two tokens. Each ends a
+    # silent stream with a TIMEOUT error (the text so far kept) instead of a wait with no end.
+    connect_timeout: float = 10.0
+    first_token_timeout: float = 60.0
+    between_tokens_timeout: float = 30.0
     # Retries happen only before the first token; after it a retry would silently change what was shown.
     retry_attempts: int = 3
     retry_base_delay: float = 1.0
     retry_max_delay: float = 30.0
-    save_interval: float = 1.0
     auto_title: bool = True  # the first exchange's model writes the conversation's title
     max_output_tokens: int = 4096
     max_message_chars: int = 2_000_000
     reconnect_timeout: float = 3.0
 
+    @property
+    def max_request_bytes(self) -> int:
+        """The largest request body taken: the longest message, in UTF-8 and JSON-escaped, and room for the rest."""
+        return self.max_message_chars * 6 + 65536
+
     @field_validator(
-        "openai_models", "anthropic_models", "together_models", "ollama_models", "openai_compat_models", mode="before"
+        "openai_models",
+        "anthropic_models",
+        "together_models",
+        "ollama_models",
+        "openai_compat_models",
+        "allowed_hosts",
+        mode="before",
     )
     @classmethod
     def split_comma_separated(cls, value: object) -> object:

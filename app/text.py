@@ -15,3 +15,16 @@ def without_lone_surrogates(text: str) -> str:
     except UnicodeEncodeError:
         return LONE_SURROGATE.sub("\ufffd", text)
     return text
+
+
+def utf16_length(text: str) -> int:
+    """The length of `text` as a browser counts it (UTF-16 code units): offsets that cross the wire use this unit,
+    since JavaScript slices strings by it. A character outside the BMP (any emoji) counts twice."""
+    return len(text) if text.isascii() else len(text.encode("utf-16-le", "surrogatepass")) // 2
+
+
+def utf16_prefix(text: str, units: int) -> str:
+    """The first `units` UTF-16 code units of `text`, as JavaScript's `text.slice(0, units)`."""
+    if text.isascii():
+        return text[:units]
+    return text.encode("utf-16-le", "surrogatepass")[: 2 * units].decode("utf-16-le", "surrogatepass")

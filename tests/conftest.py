@@ -19,10 +19,11 @@ DIALECTS = ("openai", "anthropic", "together")
 TEST_TUNING = {
     "retry_base_delay": 0.05,
     "retry_max_delay": 5.0,
-    "save_interval": 0.1,
     "model_discovery_timeout": 2.0,
     "auto_title": False,  # its extra request would take replies scripted for the tests; tested on its own
 }
+# NiceGUI's `user` fixture talks to the app as http://test: a name of its own, as a reverse proxy's would be.
+USER_FIXTURE_HOST = "test"
 # Tests of the cloud providers leave the local ones out: no Ollama lookup, no embedded model to load.
 WITHOUT_LOCAL_MODELS = {"ollama_base_url": "", "local_model_enabled": "false"}
 
@@ -64,6 +65,7 @@ def app_env(fakes, database_url, tmp_path, monkeypatch) -> dict[str, FakeProvide
     monkeypatch.chdir(tmp_path)
     monkeypatch.setattr(sys, "argv", ["main.py"])
     monkeypatch.setenv("DATABASE_URL", database_url)
+    monkeypatch.setenv("ALLOWED_HOSTS", USER_FIXTURE_HOST)
     for dialect, server in fakes.items():
         monkeypatch.setenv(f"{dialect.upper()}_API_KEY", server.api_key)
         monkeypatch.setenv(f"{dialect.upper()}_BASE_URL", server.base_url)
@@ -79,6 +81,7 @@ def offline_env(database_url, tmp_path, monkeypatch) -> None:
     monkeypatch.chdir(tmp_path)
     monkeypatch.setattr(sys, "argv", ["main.py"])
     monkeypatch.setenv("DATABASE_URL", database_url)
+    monkeypatch.setenv("ALLOWED_HOSTS", USER_FIXTURE_HOST)
     for dialect in DIALECTS:
         monkeypatch.delenv(f"{dialect.upper()}_API_KEY", raising=False)
     monkeypatch.setenv("OLLAMA_BASE_URL", "")  # a developer's own Ollama must not join the test

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import bisect
 import json
 import time
 from collections.abc import AsyncIterator
@@ -12,6 +13,9 @@ from app.chat.generation import Generation
 from app.storage.models import Status
 
 KEEP_ALIVE_SECONDS = 15.0
+# A reply whose end cannot be stored (the database locked or full) still ends the stream, after this long, with a
+# STORAGE error: the client has every token that was stored, and the rest is saved when the database recovers.
+STORAGE_PATIENCE_SECONDS = 10.0
 FINISHED = object()
 
 
@@ -47,6 +51,16 @@ def final_event(generation: Generation) -> dict:
     }
 
 
+def storage_event(generation: Generation) -> dict:
+    return {
+        "error": generation.save_warning or "Saving is failing.",
+        "error_code": "STORAGE",
+        "done": True,
+        "retry_after": None,
+        "conversation_id": generation.conversation_id,
+    }
+
+
 def reply_body(generation: Generation) -> dict:
     """The whole reply, for `stream: false`."""
     body = final_event(generation)
@@ -68,7 +82,9 @@ def finish_reason(generation: Generation) -> str:
     return generation.finish_reason or "stop"
 
 
-async def reply_events(generation: Generation, keep_alive: float = KEEP_ALIVE_SECONDS) -> AsyncIterator[str]:
+async def reply_events(
+    generation: Generation, keep_alive: float = KEEP_ALIVE_SECONDS, patience: float = STORAGE_PATIENCE_SECONDS
+) -> AsyncIterator[str]:
     """Every piece of text as it arrives, then the final event. A client that goes away stops the reply: the
     server cancels this generator, and the reply is saved as stopped."""
     pieces: asyncio.Queue[object] = asyncio.Queue()
@@ -77,20 +93,25 @@ async def reply_events(generation: Generation, keep_alive: float = KEEP_ALIVE_SE
         pieces.put_nowait(generation.text)
 
     def on_change(changed: Generation) -> None:
-        # Called once per provider event, so each token becomes one event of its own.
+        # Text is stored a few tokens at a time; each token the provider sent still becomes an event of its own.
         nonlocal shown
-        if len(changed.text) > shown:
-            pieces.put_nowait(changed.text[shown:])
-            shown = len(changed.text)
+        stored, ends = len(changed.text), changed.token_ends
+        for end in ends[bisect.bisect_right(ends, shown) : bisect.bisect_right(ends, stored)]:
+            pieces.put_nowait(changed.text[shown:end])
+            shown = end
         if not changed.is_running:
             pieces.put_nowait(FINISHED)
 
     unsubscribe = generation.subscribe(on_change)
     try:
         while True:
+            saving_the_end = generation.provider_done and generation.save_warning is not None
             try:
-                piece = await asyncio.wait_for(pieces.get(), keep_alive)
+                piece = await asyncio.wait_for(pieces.get(), min(keep_alive, 1.0) if saving_the_end else keep_alive)
             except TimeoutError:
+                if saving_the_end and time.monotonic() - (generation.ended_at or 0.0) > patience:
+                    yield sse(storage_event(generation))
+                    return
                 yield ": keep-alive\n\n"  # a comment line: proxies keep the connection, clients ignore it
                 continue
             if piece is FINISHED:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Header, Request
+from fastapi import APIRouter, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, StreamingResponse
 from nicegui import app
@@ -10,10 +10,11 @@ from pydantic import BaseModel
 
 from app.api.events import reply_body, reply_events
 from app.chat.service import ChatService, InputRefused
-from app.security.api_keys import ApiKeys
 from app.storage.models import Conversation, Message
 
-ERROR_CODES = {400: "BAD_REQUEST", 401: "AUTH", 404: "NOT_FOUND", 409: "BUSY", 422: "BAD_REQUEST"}
+ERROR_CODES = {400: "BAD_REQUEST", 401: "AUTH", 404: "NOT_FOUND", 409: "BUSY", 413: "TOO_LARGE", 422: "BAD_REQUEST"}
+# A name the caller sent, quoted back in an error: enough to recognise it, never megabytes of it.
+QUOTED_CHARS = 80
 # A failed reply without streaming: the status that says whose problem it is.
 FAILURE_STATUS = {"RATE_LIMIT": 429, "OVERLOADED": 503, "TIMEOUT": 504}
 
@@ -37,18 +38,15 @@ def error_response(status: int, message: str, **extra: object) -> JSONResponse:
     return JSONResponse(body, status_code=status)
 
 
-def register_api(service: ChatService, keys: ApiKeys) -> None:
-    def require_key(authorization: str | None = Header(default=None)) -> None:
-        if not keys.accepts(authorization):
-            raise ApiError(401, "A valid API key is needed: send `Authorization: Bearer <key>`.")
-
-    router = APIRouter(prefix="/api", dependencies=[Depends(require_key)])
+def register_api(service: ChatService) -> None:
+    """The routes; every request has passed ApiGate (the key, the body's size) before it reaches them."""
+    router = APIRouter(prefix="/api")
 
     @router.post("/chat")
     async def chat(body: ChatBody):
         try:
             model_key = model_for(service, body.model, body.conversation_id)
-            generation = service.send(body.conversation_id, body.message, model_key, body.system)
+            generation = await service.send(body.conversation_id, body.message, model_key, body.system)
         except InputRefused as refusal:
             raise ApiError(refusal.status, str(refusal)) from None
         if body.stream:
@@ -83,6 +81,10 @@ def register_api(service: ChatService, keys: ApiKeys) -> None:
         messages = [message_body(message) for message in service.messages(conversation_id)]
         return {**conversation_summary(found), "system_prompt": found.system_prompt, "messages": messages}
 
+    @router.api_route("/{unknown:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"], include_in_schema=False)
+    def no_such_route(request: Request) -> None:
+        raise ApiError(404, f"There is no {request.method} {quoted(request.url.path)}; the README lists the API.")
+
     app.include_router(router)
     app.add_exception_handler(ApiError, lambda _request, error: error_response(error.status, str(error)))
     app.add_exception_handler(RequestValidationError, invalid_request)
@@ -93,13 +95,17 @@ def model_for(service: ChatService, name: str | None, conversation_id: str | Non
     if name:
         option = service.catalog.find(name) or next((o for o in service.catalog.options if o.model_id == name), None)
         if option is None:
-            raise InputRefused(f"The model {name!r} is not available; GET /api/models lists those that are.", 400)
+            raise InputRefused(f"The model {quoted(name)} is not available; GET /api/models lists those that are.", 400)
         return option.key
     conversation = service.conversation(conversation_id) if conversation_id else None
     chosen = conversation.model if conversation and service.catalog.find(conversation.model) else None
     if chosen or service.catalog.default_key:
         return chosen or service.catalog.default_key
     raise InputRefused("No model is available on this server.", 400)
+
+
+def quoted(name: str) -> str:
+    return repr(name if len(name) <= QUOTED_CHARS else name[:QUOTED_CHARS] + "…")
 
 
 async def invalid_request(request: Request, error: RequestValidationError) -> JSONResponse:

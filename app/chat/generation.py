@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections.abc import Callable
 from contextlib import aclosing
+from functools import partial
 from itertools import count
 
 from app.chat.retry import retry_delay
@@ -15,6 +15,7 @@ from app.listeners import Listeners
 from app.providers.base import (
     ChatRequest,
     ContextTrimmed,
+    ErrorKind,
     Finish,
     ProviderError,
     Queued,
@@ -25,25 +26,38 @@ from app.providers.base import (
 from app.providers.catalog import ModelOption
 from app.settings import Settings
 from app.storage.models import Message, Status
-from app.storage.repository import ChatRepository
+from app.storage.reply_writer import ReplyRecord, ReplyWriter
 
 log = logging.getLogger(__name__)
 
 Listener = Callable[["Generation"], None]
 # What a reply's footer is made from, on a reply in flight as on a stored one.
 STATS_FIELDS = ("content", "input_tokens", "output_tokens", "first_token_ms", "duration_ms")
+SAVE_WARNING = (
+    "Saving is failing: {reason}. The text is kept in memory and will be saved, and shown, when the database is "
+    "writable again."
+)
 
 
 class Generation:
     def __init__(
-        self, conversation_id: str, message_id: int, model: ModelOption, prompt: Message | None = None
+        self,
+        conversation_id: str,
+        message_id: int,
+        model: ModelOption,
+        prompt: Message | None = None,
+        branched: bool = False,
     ) -> None:
         self.conversation_id = conversation_id
         self.message_id = message_id
         self.model = model
         self.prompt = prompt  # the person's message this reply answers, when it was just sent
-        self.branched = False  # a new version (regenerated, or after an edit): pages show the new branch whole
-        self.text = ""
+        self.branched = branched  # a new version (regenerated, or after an edit): pages show the new branch whole
+        self.received = ""  # everything the provider sent so far
+        self.text = ""  # the part of it that is stored: only this is ever shown, to a page or an API client
+        self.token_ends: list[int] = []  # where each piece of text the provider sent ends, in `received`
+        self.save_warning: str | None = None  # while writes to the database fail
+        self.provider_done = False  # the provider's stream has ended (its final state may still be being saved)
         self.status = Status.STREAMING
         self.error: str | None = None
         self.failure: ProviderError | None = None  # what went wrong, when a provider said so
@@ -59,6 +73,10 @@ class Generation:
         self.task: asyncio.Task | None = None
         self._listeners: Listeners[[Generation]] = Listeners(f"conversation {conversation_id}")
 
+    def start(self, work: Callable[[Generation], object]) -> None:
+        """Run `work(self)`, the coroutine that writes this reply, as the reply's own task."""
+        self.task = asyncio.get_running_loop().create_task(work(self), name=f"reply-{self.conversation_id}")
+
     @property
     def is_running(self) -> bool:
         return self.status == Status.STREAMING
@@ -68,7 +86,8 @@ class Generation:
         return self._listeners.add(listener)
 
     def stop(self) -> None:
-        if self.task is not None and not self.task.done():
+        # Once the provider is done there is nothing to stop: what is left is storing the end, which must finish.
+        if self.task is not None and not self.task.done() and not self.provider_done:
             self.stop_requested = True
             self.task.cancel()
 
@@ -76,15 +95,29 @@ class Generation:
         if self.task is not None:
             await asyncio.shield(self.task)
 
+    @property
+    def shown_notice(self) -> str | None:
+        """What the reply's notice line says: trouble saving first, then a retry or a queue."""
+        return self.save_warning or self.notice
+
     def notify(self) -> None:
         self._listeners.notify(self)
 
+    def stored(self, length: int) -> None:
+        """The first `length` characters received are in the database now: they may be shown."""
+        if length > len(self.text):
+            self.text = self.received[:length]
+        self.save_warning = None
+
     def apply(self, event: StreamEvent) -> None:
+        """An event from the provider. Text is not shown yet: it is, once stored (`stored`)."""
         if isinstance(event, TextDelta):
             if self.first_token_at is None:
                 self.first_token_at = time.monotonic()
-            self.text += event.text
+            self.received += event.text
+            self.token_ends.append(len(self.received))
             self.notice = None
+            return
         elif isinstance(event, Usage):
             self.input_tokens = event.input_tokens if event.input_tokens is not None else self.input_tokens
             self.output_tokens = event.output_tokens if event.output_tokens is not None else self.output_tokens
@@ -104,14 +137,20 @@ class Generation:
     def saved_fields(self) -> dict[str, object]:
         return {
             "content": self.text,
-            "status": self.status,
-            "error": self.error,
+            **self.end_fields(self.status, self.error),
+        }
+
+    def end_fields(self, status: Status, error: str | None) -> dict[str, object]:
+        """Everything stored about the reply but its text, were it to end with `status`."""
+        return {
+            "status": status,
+            "error": error,
             "finish_reason": self.finish_reason,
             "input_tokens": self.input_tokens,
             "output_tokens": self.output_tokens,
             "note": self.note,
             "first_token_ms": _milliseconds(self.first_token_at, self.started_at),
-            "duration_ms": _milliseconds(time.monotonic() if self.is_running else self.ended_at, self.started_at),
+            "duration_ms": _milliseconds(self.ended_at or time.monotonic(), self.started_at),
         }
 
 
@@ -135,43 +174,62 @@ def trimmed_note(event: ContextTrimmed) -> str:
 
 
 class GenerationRunner:
-    """Streams a reply into a Generation with retries before the first token, saving at least once per interval."""
+    """Streams a reply into a Generation, with retries before the first token and limits on silence. Every piece of
+    text is stored (by the ReplyWriter) before it is shown, and the reply ends once its final state is stored."""
 
-    def __init__(self, repository: ChatRepository, settings: Settings) -> None:
-        self.repository = repository
+    def __init__(self, writer: ReplyWriter, settings: Settings) -> None:
+        self.writer = writer
         self.settings = settings
 
     async def run(self, generation: Generation, request: ChatRequest) -> None:
-        saver = asyncio.create_task(self._save_periodically(generation))
+        final_stored: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        record = ReplyRecord(
+            generation.message_id,
+            on_written=partial(self._stored, generation, final_stored),
+            on_failing=partial(self._failing, generation),
+        )
+        status, error, failure = Status.ERROR, None, None
         try:
-            await self._stream_with_retries(generation, request)
-            generation.status = Status.COMPLETE
+            await self._stream_with_retries(generation, request, record)
+            status = Status.COMPLETE
         except asyncio.CancelledError:
             # Only Stop cancels on purpose; anything else (a shutdown) cut the reply off.
-            generation.status = Status.STOPPED if generation.stop_requested else Status.INTERRUPTED
-        except ProviderError as error:
-            generation.status, generation.error, generation.failure = Status.ERROR, error.message, error
-        except Exception as error:
+            status = Status.STOPPED if generation.stop_requested else Status.INTERRUPTED
+        except ProviderError as provider_error:
+            error, failure = provider_error.message, provider_error
+        except Exception as unexpected:
             log.exception("Reply in conversation %s failed", generation.conversation_id)
-            generation.status, generation.error = Status.ERROR, f"Unexpected error: {error}"
+            error = f"Unexpected error: {unexpected}"
         finally:
-            saver.cancel()
             generation.ended_at = time.monotonic()
             generation.notice = None
-            self.repository.save_reply(generation.message_id, **generation.saved_fields())
+            generation.provider_done = True
+            record.text, record.final = generation.received, generation.end_fields(status, error)
+            self.writer.save(record)
+            await asyncio.shield(final_stored)  # however long the database takes: the end must be stored
+            generation.status, generation.error, generation.failure = status, error, failure
             generation.notify()
 
-    async def _stream_with_retries(self, generation: Generation, request: ChatRequest) -> None:
+    def _stored(self, generation: Generation, final_stored: asyncio.Future, length: int, final: bool) -> None:
+        generation.stored(length)
+        if final:
+            if not final_stored.done():
+                final_stored.set_result(None)
+        else:
+            generation.notify()
+
+    def _failing(self, generation: Generation, reason: str) -> None:
+        generation.save_warning = SAVE_WARNING.format(reason=reason)
+        generation.notify()
+
+    async def _stream_with_retries(self, generation: Generation, request: ChatRequest, record: ReplyRecord) -> None:
         settings = self.settings
         for attempt in count(1):
             try:
-                async with aclosing(generation.model.provider.stream(request)) as events:
-                    async for event in events:
-                        generation.apply(event)
-                return
+                return await self._stream_once(generation, request, record)
             except ProviderError as error:
                 # After the first token a retry would silently rewrite what the person already read.
-                if generation.text or not error.transient or attempt > settings.retry_attempts:
+                if generation.received or not error.transient or attempt > settings.retry_attempts:
                     raise
                 delay = retry_delay(attempt, error.retry_after, settings.retry_base_delay, settings.retry_max_delay)
                 if delay is None:
@@ -181,11 +239,45 @@ class GenerationRunner:
                 generation.notify()
                 await asyncio.sleep(delay)
 
-    async def _save_periodically(self, generation: Generation) -> None:
-        saved_length = 0
-        with contextlib.suppress(asyncio.CancelledError):
-            while True:
-                await asyncio.sleep(self.settings.save_interval)
-                if len(generation.text) != saved_length:
-                    saved_length = len(generation.text)
-                    self.repository.save_reply(generation.message_id, content=generation.text)
+    def _patience(self, generation: Generation) -> float:
+        settings = self.settings
+        return settings.between_tokens_timeout if generation.received else settings.first_token_timeout
+
+    async def _stream_once(self, generation: Generation, request: ChatRequest, record: ReplyRecord) -> None:
+        """One request. Silence is bounded: the first token must come within FIRST_TOKEN_TIMEOUT, each next event
+        within BETWEEN_TOKENS_TIMEOUT (not while the embedded model's queue holds the reply). A stream that ends
+        without saying it is finished was cut short, and says so."""
+        provider, settings = generation.model.provider, self.settings
+        loop = asyncio.get_running_loop()
+        generation.finish_reason = None
+        async with aclosing(provider.stream(request)) as events:
+            try:
+                async with asyncio.timeout(settings.first_token_timeout) as deadline:
+                    async for event in events:
+                        generation.apply(event)
+                        if isinstance(event, TextDelta):
+                            record.text = generation.received
+                            self.writer.save(record)
+                        # Waiting in the embedded model's queue is not silence.
+                        waiting = isinstance(event, Queued)
+                        deadline.reschedule(None if waiting else loop.time() + self._patience(generation))
+            except TimeoutError:
+                if not deadline.expired():
+                    raise
+                raise silence(provider.label, generation.received, settings) from None
+        if generation.finish_reason is None:
+            raise ProviderError(
+                ErrorKind.UPSTREAM,
+                provider.label,
+                "The stream ended before the reply was finished; the text so far is kept.",
+                transient=True,
+            )
+
+
+def silence(provider: str, received: str, settings: Settings) -> ProviderError:
+    if received:
+        seconds = settings.between_tokens_timeout
+        detail = f"Nothing more came for {seconds:g} s (BETWEEN_TOKENS_TIMEOUT); the text so far is kept."
+    else:
+        detail = f"No answer came within {settings.first_token_timeout:g} s (FIRST_TOKEN_TIMEOUT)."
+    return ProviderError(ErrorKind.TIMEOUT, provider, detail, transient=True)

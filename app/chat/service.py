@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Sequence
+import contextlib
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+
+from sqlalchemy.exc import SQLAlchemyError
 
 from app.chat.generation import Generation, GenerationRunner
 from app.chat.titles import title_from_model
@@ -15,11 +18,14 @@ from app.settings import Settings
 from app.storage.branches import Version, latest_leaf, path_to, siblings, versions
 from app.storage.exchange import ImportRefused, export_json, export_markdown, import_json
 from app.storage.models import Conversation, Message, Role, Status
+from app.storage.reply_writer import ReplyWriter
 from app.storage.repository import ChatRepository, title_from
 from app.text import without_lone_surrogates
 
 CONTEXT_STATUSES = {Status.COMPLETE, Status.STOPPED}
 ReplyWatcher = Callable[[Generation], None]
+# At shutdown, how long replies cut off get to store their final state before the process goes.
+SHUTDOWN_SAVE_SECONDS = 10.0
 
 
 @dataclass(frozen=True)
@@ -37,13 +43,22 @@ class InputRefused(ValueError):
         self.status = status
 
 
+def _check_options(options: ConversationOptions) -> None:
+    if options.temperature is not None and not 0 <= options.temperature <= 2:
+        raise InputRefused("The temperature goes from 0 to 2.")
+    if options.max_output_tokens is not None and options.max_output_tokens < 1:
+        raise InputRefused("The reply length must be at least 1 token.")
+
+
 class ChatService:
     def __init__(self, repository: ChatRepository, catalog: ModelCatalog, settings: Settings) -> None:
         self.repository = repository
         self.catalog = catalog
         self.settings = settings
-        self.runner = GenerationRunner(repository, settings)
+        self.writer = ReplyWriter(repository)
+        self.runner = GenerationRunner(self.writer, settings)
         self._generations: dict[str, Generation] = {}
+        self._starting: set[str] = set()  # conversations whose next reply is being set up (its rows written)
         self._watchers: dict[str, Listeners[[Generation]]] = {}
         # Told the id of a conversation whose title or place in the list changed outside any page's own action.
         self.conversation_changes: Listeners[[str]] = Listeners("the conversation list")
@@ -62,7 +77,12 @@ class ChatService:
         conversation = self.repository.get_conversation(conversation_id)
         if conversation is None:
             return []
-        return path_to(self.repository.messages(conversation_id), conversation.leaf_id)
+        shown = path_to(self.repository.messages(conversation_id), conversation.leaf_id)
+        live = self._generations.get(conversation_id)
+        for message in shown if live is not None else ():
+            if message.id == live.message_id:
+                message.content = live.text  # while it is written, its text lives in pieces: show what is stored
+        return shown
 
     def versions(self, conversation_id: str) -> dict[int, Version]:
         """For each message shown that has other versions (edits, regenerated replies), which one it is."""
@@ -92,7 +112,7 @@ class ChatService:
 
     # -- acting
 
-    def send(
+    async def send(
         self,
         conversation_id: str | None,
         text: str,
@@ -101,31 +121,38 @@ class ChatService:
         options: ConversationOptions | None = None,
     ) -> Generation:
         """Store the person's message and start the reply. Creates the conversation on its first message, with
-        `options` when given; a `system` prompt given here becomes the conversation's own."""
+        `options` when given; a `system` prompt given here becomes the conversation's own. Everything is checked
+        before anything is written: a refused first message leaves nothing behind."""
         self._check_text(text)
         model = self._model(model_key)
-        if conversation_id is None:
-            conversation_id = self.repository.create_conversation(model.key).id
-            if options is not None:
-                self.configure(conversation_id, options)
-        else:
+        if options is not None:
+            _check_options(options)
+        if conversation_id is not None:
             self._require_idle(conversation_id)
-        if system is not None:
-            self.repository.set_system_prompt(conversation_id, without_lone_surrogates(system))
-        prompt = self.repository.add_message(conversation_id, Role.USER, text, Status.COMPLETE, model.key)
-        return self._start_reply(conversation_id, model, prompt)
+        with self._setting_up(conversation_id):
+            if conversation_id is None:
+                conversation_id = (await self._write(self.repository.create_conversation, model.key)).id
+                if options is not None:
+                    await self._write(self._store_options, conversation_id, options)
+            if system is not None:
+                await self._write(self.repository.set_system_prompt, conversation_id, without_lone_surrogates(system))
+            add = self.repository.add_message
+            prompt = await self._write(add, conversation_id, Role.USER, text, Status.COMPLETE, model.key)
+            return await self._start_reply(conversation_id, model, prompt)
 
-    def retry(self, conversation_id: str, model_key: str) -> Generation:
+    async def retry(self, conversation_id: str, model_key: str) -> Generation:
         """Regenerate: ask again for the reply to the last question. The new reply is another version beside the
         old one (failed or not), which stays reachable."""
         self._require_idle(conversation_id)
         question = next((m for m in reversed(self.messages(conversation_id)) if m.role == Role.USER), None)
         if question is None:
             raise InputRefused("There is nothing to retry yet.")
-        self.repository.set_leaf(conversation_id, question.id)
-        return self._start_reply(conversation_id, self._model(model_key), branched=True)
+        model = self._model(model_key)
+        with self._setting_up(conversation_id):
+            await self._write(self.repository.set_leaf, conversation_id, question.id)
+            return await self._start_reply(conversation_id, model, branched=True)
 
-    def edit(self, conversation_id: str, message_id: int, text: str, model_key: str) -> Generation:
+    async def edit(self, conversation_id: str, message_id: int, text: str, model_key: str) -> Generation:
         """Send an edited version of one of the person's messages: a new branch from there, answered anew."""
         self._require_idle(conversation_id)
         self._check_text(text)
@@ -133,10 +160,17 @@ class ChatService:
         if original is None or original.role != Role.USER:
             raise InputRefused("Only your own messages in this conversation can be edited.")
         model = self._model(model_key)
-        prompt = self.repository.add_message(
-            conversation_id, Role.USER, text, Status.COMPLETE, model.key, parent_id=original.parent_id
-        )
-        return self._start_reply(conversation_id, model, prompt, branched=True)
+        with self._setting_up(conversation_id):
+            prompt = await self._write(
+                self.repository.add_message,
+                conversation_id,
+                Role.USER,
+                text,
+                Status.COMPLETE,
+                model.key,
+                parent_id=original.parent_id,
+            )
+            return await self._start_reply(conversation_id, model, prompt, branched=True)
 
     def switch(self, conversation_id: str, message_id: int, step: int) -> None:
         """Show another version of a message (`step` -1: the one before, +1: the one after) and what followed it."""
@@ -155,10 +189,10 @@ class ChatService:
 
     def configure(self, conversation_id: str, options: ConversationOptions) -> None:
         """The conversation's own system prompt, temperature and reply length, used from its next reply on."""
-        if options.temperature is not None and not 0 <= options.temperature <= 2:
-            raise InputRefused("The temperature goes from 0 to 2.")
-        if options.max_output_tokens is not None and options.max_output_tokens < 1:
-            raise InputRefused("The reply length must be at least 1 token.")
+        _check_options(options)
+        self._store_options(conversation_id, options)
+
+    def _store_options(self, conversation_id: str, options: ConversationOptions) -> None:
         system_prompt = without_lone_surrogates(options.system_prompt) if options.system_prompt else None
         self.repository.configure_conversation(
             conversation_id, system_prompt, options.temperature, options.max_output_tokens
@@ -206,14 +240,16 @@ class ChatService:
             raise InputRefused(str(refusal)) from None
 
     async def shutdown(self) -> None:
-        """Cut every reply off (saved as interrupted) and wait for the final saves."""
+        """Cut every reply off (saved as interrupted) and wait for the final saves, for a while: a database that
+        stays locked must not keep the process from ending (what was shown is stored already)."""
         for task in list(self._background):
             task.cancel()
-        generations = list(self._generations.values())
-        for generation in generations:
-            if generation.task is not None:
-                generation.task.cancel()
-        await asyncio.gather(*(g.task for g in generations if g.task is not None), return_exceptions=True)
+        tasks = [g.task for g in self._generations.values() if g.task is not None]
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            await asyncio.wait(tasks, timeout=SHUTDOWN_SAVE_SECONDS)
+        await asyncio.to_thread(self.writer.close)
 
     # -- inside
 
@@ -226,8 +262,30 @@ class ChatService:
     def _require_idle(self, conversation_id: str) -> None:
         if self.repository.get_conversation(conversation_id) is None:
             raise InputRefused("That conversation does not exist.", status=404)
-        if conversation_id in self._generations:
+        if conversation_id in self._generations or conversation_id in self._starting:
             raise InputRefused("A reply is still being written here. Wait for it or press Stop.", status=409)
+
+    @contextlib.contextmanager
+    def _setting_up(self, conversation_id: str | None) -> Iterator[None]:
+        """While a reply's rows are written (off the event loop), a second send to the conversation is refused."""
+        if conversation_id is not None:
+            self._starting.add(conversation_id)
+        try:
+            yield
+        finally:
+            self._starting.discard(conversation_id)
+
+    async def _write(self, write: Callable, *args: object, **kwargs: object):
+        """A database write, on a worker thread: a locked or slow database must not stall every page and stream.
+        A failure the person can retry is said in words."""
+        try:
+            return await asyncio.to_thread(write, *args, **kwargs)
+        except (SQLAlchemyError, OSError) as error:
+            reason = " ".join(str(getattr(error, "orig", None) or error).split())[:200]
+            raise InputRefused(
+                f"Could not save your message ({reason}). Nothing was sent, and your text is still in the box.",
+                status=503,
+            ) from None
 
     def _check_text(self, text: str) -> None:
         if not text.strip():
@@ -238,19 +296,17 @@ class ChatService:
                 "Nothing was sent, and your text is still in the box."
             )
 
-    def _start_reply(
+    async def _start_reply(
         self, conversation_id: str, model: ModelOption, prompt: Message | None = None, branched: bool = False
     ) -> Generation:
         # The reply's row exists before the provider is called, so a crash at any point leaves a trace.
         request = self._request_for(conversation_id, model)
-        reply = self.repository.add_message(conversation_id, Role.ASSISTANT, "", Status.STREAMING, model.key)
+        add = self.repository.add_message
+        reply = await self._write(add, conversation_id, Role.ASSISTANT, "", Status.STREAMING, model.key)
         assert reply.id is not None
-        generation = Generation(conversation_id, reply.id, model, prompt)
-        generation.branched = branched
+        generation = Generation(conversation_id, reply.id, model, prompt, branched)
         self._generations[conversation_id] = generation
-        generation.task = asyncio.get_running_loop().create_task(
-            self._run(generation, request), name=f"reply-{conversation_id}"
-        )
+        generation.start(lambda started: self._run(started, request))
         if watchers := self._watchers.get(conversation_id):
             watchers.notify(generation)
         return generation
@@ -273,7 +329,9 @@ class ChatService:
         if len(messages) != 2 or conversation is None or conversation.title != title_from(messages[0].content):
             return
         title = await title_from_model(generation.model, messages[0].content, generation.text, timeout=20)
-        if title and self.repository.retitle(generation.conversation_id, conversation.title, title):
+        if title and await asyncio.to_thread(
+            self.repository.retitle, generation.conversation_id, conversation.title, title
+        ):
             self.conversation_changes.notify(generation.conversation_id)
 
     def _request_for(self, conversation_id: str, model: ModelOption) -> ChatRequest:

@@ -7,8 +7,8 @@ from collections.abc import AsyncIterator
 import anthropic
 import httpx2
 
-from app.providers.base import ChatRequest, ChatTurn, Finish, StreamEvent, TextDelta, Usage
-from app.providers.errors import translated_errors
+from app.providers.base import ChatRequest, ChatTurn, Finish, StreamEvent, TextDelta, Timeouts, Usage
+from app.providers.errors import require_event_stream, translated_errors
 
 FINISH_REASONS = {"end_turn": "stop", "stop_sequence": "stop", "max_tokens": "length", "refusal": "content_filter"}
 
@@ -18,8 +18,10 @@ class AnthropicProvider:
     label = "Anthropic"
     fallback_models = ("claude-sonnet-4-5", "claude-haiku-4-5", "claude-opus-4-1")
 
-    def __init__(self, api_key: str, base_url: str | None, timeout: float) -> None:
-        self.client = anthropic.AsyncAnthropic(api_key=api_key, base_url=base_url, timeout=timeout, max_retries=0)
+    def __init__(self, api_key: str, base_url: str | None, timeouts: Timeouts) -> None:
+        self.client = anthropic.AsyncAnthropic(
+            api_key=api_key, base_url=base_url, timeout=timeouts.for_sdk(httpx2), max_retries=0
+        )
 
     async def list_models(self) -> list[str]:
         with translated_errors(self.label, anthropic, httpx2):
@@ -36,6 +38,7 @@ class AnthropicProvider:
                 **optional,  # no sampling arguments: this Messages API takes none (`output_config` replaced them)
             )
             async with stream:
+                require_event_stream(self.label, stream.response)
                 input_tokens = None
                 async for event in stream:
                     if event.type == "message_start":

@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from enum import StrEnum
+from types import ModuleType
 from typing import Protocol
 
 from app.storage.models import utc_now
@@ -43,6 +44,19 @@ class ContextTrimmed:
 
 
 StreamEvent = TextDelta | Usage | Finish | Queued | ContextTrimmed
+
+
+@dataclass(frozen=True)
+class Timeouts:
+    """The SDK's own limits. Silence once connected (no first token, a pause between tokens) is watched by the
+    chat service, which knows what the person is waiting for; `read` only backs it up."""
+
+    connect: float = 10.0
+    read: float = 120.0
+
+    def for_sdk(self, http: ModuleType) -> object:
+        """As the SDK's HTTP library (httpx or httpx2) takes them."""
+        return http.Timeout(self.read, connect=self.connect)
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ import logging
 from dataclasses import dataclass
 
 from app.providers.anthropic_chat import AnthropicProvider
-from app.providers.base import Provider
+from app.providers.base import Provider, Timeouts
 from app.providers.local_model import LocalModelProvider
 from app.providers.openai_chat import OpenAIProvider
 from app.providers.openai_compatible import compatible_provider, ollama_provider
@@ -35,7 +35,7 @@ def build_providers(settings: Settings) -> list[tuple[Provider, list[str]]]:
     """Every configured provider, with the models the settings pin for it (empty: discover them). Cloud providers
     need a key; local servers only an address. The first one listed gives the default model, so the embedded model
     comes last: it is the default only when nothing else is set up."""
-    timeout = settings.request_timeout
+    timeout = Timeouts(connect=settings.connect_timeout, read=settings.first_token_timeout + settings.connect_timeout)
     cloud = [
         (OpenAIProvider, settings.openai_api_key, settings.openai_base_url, settings.openai_models),
         (AnthropicProvider, settings.anthropic_api_key, settings.anthropic_base_url, settings.anthropic_models),

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from types import ModuleType
 
-from app.providers.base import connection_error, error_from_status
+from app.providers.base import ErrorKind, ProviderError, connection_error, error_from_status
 
 
 @contextmanager
@@ -30,3 +30,17 @@ def translated_errors(provider: str, sdk: ModuleType, http: ModuleType) -> Itera
         raise connection_error(provider, error, timed_out=True) from error
     except http.HTTPError as error:
         raise connection_error(provider, error) from error
+    except ValueError as error:
+        # The SDK's event decoder meeting invalid JSON or invalid UTF-8: the provider's fault, not ours.
+        raise malformed_stream(provider, f"{type(error).__name__}: {str(error)[:200]}") from error
+
+
+def malformed_stream(provider: str, what: str) -> ProviderError:
+    return ProviderError(ErrorKind.UPSTREAM, provider, f"Its stream could not be read ({what}).", transient=True)
+
+
+def require_event_stream(provider: str, response: object) -> None:
+    """A 200 answer that is a web page (a proxy's or a captive portal's, say) is no stream of tokens."""
+    content_type = getattr(response, "headers", {}).get("content-type", "")
+    if content_type.startswith("text/html"):
+        raise malformed_stream(provider, f"it answered with a web page, {content_type}, instead of a stream")

@@ -7,8 +7,8 @@ from collections.abc import AsyncIterator
 import httpx2
 import openai
 
-from app.providers.base import ChatRequest, Finish, StreamEvent, TextDelta, Usage
-from app.providers.errors import translated_errors
+from app.providers.base import ChatRequest, Finish, StreamEvent, TextDelta, Timeouts, Usage
+from app.providers.errors import require_event_stream, translated_errors
 
 # Listing endpoints return embeddings, audio and image models too; these ids are the ones that chat.
 CHAT_PREFIXES = ("gpt-", "o1", "o3", "o4", "chatgpt-")
@@ -26,9 +26,11 @@ class OpenAIProvider:
     # OpenAI deprecated `max_tokens` for this; servers that copy its API often know only the old name.
     token_limit_field = "max_completion_tokens"
 
-    def __init__(self, api_key: str, base_url: str | None, timeout: float) -> None:
+    def __init__(self, api_key: str, base_url: str | None, timeouts: Timeouts) -> None:
         # Retries belong to the chat service, which can tell "before the first token" from "after".
-        self.client = openai.AsyncOpenAI(api_key=api_key, base_url=base_url, timeout=timeout, max_retries=0)
+        self.client = openai.AsyncOpenAI(
+            api_key=api_key, base_url=base_url, timeout=timeouts.for_sdk(httpx2), max_retries=0
+        )
 
     async def list_models(self) -> list[str]:
         with translated_errors(self.label, openai, httpx2):
@@ -45,6 +47,7 @@ class OpenAIProvider:
                 "/chat/completions", body=body, cast_to=object, stream=True, stream_cls=openai.AsyncStream[object]
             )
             async with stream:  # closes the HTTP response at once on Stop, so generation and billing end
+                require_event_stream(self.label, stream.response)
                 async for chunk in stream:
                     for event in events_from_chunk(chunk):
                         yield event

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
+from app.providers.base import Timeouts
 from app.providers.openai_chat import OpenAIProvider
 
 # Local servers list whatever was pulled, embedding and speech models included; these cannot chat.
@@ -24,10 +25,10 @@ class OpenAICompatibleProvider(OpenAIProvider):
         label: str,
         base_url: str,
         api_key: str | None,
-        timeout: float,
+        timeouts: Timeouts,
         quiet_when_absent: bool = False,
     ) -> None:
-        super().__init__(api_key or PLACEHOLDER_KEY, base_url, timeout)
+        super().__init__(api_key or PLACEHOLDER_KEY, base_url, timeouts)
         self.id = provider_id
         self.label = label
         # Looked for without being asked (Ollama at its usual address): not finding it is no news.
@@ -37,13 +38,13 @@ class OpenAICompatibleProvider(OpenAIProvider):
         return not any(word in model_id.lower() for word in NOT_CHAT_WORDS)
 
 
-def ollama_provider(base_url: str, timeout: float) -> OpenAICompatibleProvider:
+def ollama_provider(base_url: str, timeouts: Timeouts) -> OpenAICompatibleProvider:
     """Ollama at `base_url` (its own root, as OLLAMA_BASE_URL is written; its OpenAI API lives under /v1)."""
     root = base_url.rstrip("/").removesuffix("/v1")
     is_default = root == OLLAMA_DEFAULT_URL
-    return OpenAICompatibleProvider("ollama", "Ollama", root + "/v1", None, timeout, quiet_when_absent=is_default)
+    return OpenAICompatibleProvider("ollama", "Ollama", root + "/v1", None, timeouts, quiet_when_absent=is_default)
 
 
-def compatible_provider(base_url: str, api_key: str | None, timeout: float) -> OpenAICompatibleProvider:
+def compatible_provider(base_url: str, api_key: str | None, timeouts: Timeouts) -> OpenAICompatibleProvider:
     """Any other OpenAI-compatible server, named after its host (e.g. `localhost:8000`)."""
-    return OpenAICompatibleProvider("compat", urlsplit(base_url).netloc or base_url, base_url, api_key, timeout)
+    return OpenAICompatibleProvider("compat", urlsplit(base_url).netloc or base_url, base_url, api_key, timeouts)

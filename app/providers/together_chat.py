@@ -7,8 +7,8 @@ from collections.abc import AsyncIterator
 import httpx
 import together
 
-from app.providers.base import ChatRequest, StreamEvent
-from app.providers.errors import translated_errors
+from app.providers.base import ChatRequest, StreamEvent, Timeouts
+from app.providers.errors import require_event_stream, translated_errors
 from app.providers.openai_chat import events_from_chunk, streaming_body
 
 
@@ -22,8 +22,10 @@ class TogetherProvider:
         "mistralai/Mixtral-8x7B-Instruct-v0.1",
     )
 
-    def __init__(self, api_key: str, base_url: str | None, timeout: float) -> None:
-        self.client = together.AsyncTogether(api_key=api_key, base_url=base_url, timeout=timeout, max_retries=0)
+    def __init__(self, api_key: str, base_url: str | None, timeouts: Timeouts) -> None:
+        self.client = together.AsyncTogether(
+            api_key=api_key, base_url=base_url, timeout=timeouts.for_sdk(httpx), max_retries=0
+        )
 
     async def list_models(self) -> list[str]:
         # The serverless catalogue is served OpenAI-style at /v1/models, as a bare JSON list.
@@ -42,6 +44,7 @@ class TogetherProvider:
                 "/v1/chat/completions", body=body, cast_to=object, stream=True, stream_cls=together.AsyncStream[object]
             )
             async with stream:
+                require_event_stream(self.label, stream.response)
                 async for chunk in stream:
                     for event in events_from_chunk(chunk):
                         yield event

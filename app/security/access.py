@@ -88,22 +88,33 @@ def lan_urls(host: str, port: int) -> list[str]:
 
 
 class LoginThrottle:
-    """Per-address backoff: after a few free attempts, each failure doubles the wait before the next attempt."""
+    """Per-address backoff: after a few free attempts, each failure doubles the wait before the next attempt.
+
+    An attempt counts as a failure from the moment it starts (`attempt`), before the slow password check, and only
+    a success takes it back: so guesses sent at the same moment are counted as they arrive, not after the hash."""
 
     FREE_ATTEMPTS = 3
     LONGEST_WAIT = 300.0
     REMEMBERED = 10_000
 
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, clock: Callable[[], float] = time.monotonic, free_attempts: int = FREE_ATTEMPTS) -> None:
         self._clock = clock
+        self.free_attempts = free_attempts
         self._failures: dict[str, tuple[int, float]] = {}
 
     def wait_before_next(self, address: str) -> float:
         failures, last = self._failures.get(address, (0, 0.0))
-        if failures < self.FREE_ATTEMPTS:
+        if failures < self.free_attempts:
             return 0.0
-        wait = min(self.LONGEST_WAIT, 2.0 ** (failures - self.FREE_ATTEMPTS))
+        wait = min(self.LONGEST_WAIT, 2.0 ** (failures - self.free_attempts))
         return max(0.0, last + wait - self._clock())
+
+    def attempt(self, address: str) -> float:
+        """0 if an attempt may go ahead now (it is counted at once), else the seconds left to wait."""
+        wait = self.wait_before_next(address)
+        if wait == 0:
+            self.failed(address)
+        return wait
 
     def failed(self, address: str) -> None:
         if len(self._failures) >= self.REMEMBERED:

@@ -6,14 +6,17 @@ the way of long streaming responses and of noticing that their client went away.
 
 from __future__ import annotations
 
+import re
 from urllib.parse import quote
 
-from nicegui import app
-from starlette.datastructures import MutableHeaders
-from starlette.responses import JSONResponse, RedirectResponse
+from nicegui import Client, app
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.security.access import Access
+from app.security.hosts import host_name, origin_host
+from app.security.sign_in import adopt_pending_sign_in
 
 # What NiceGUI needs and nothing more: Vue compiles templates at run time ('unsafe-eval'), the page bootstraps
 # from an inline script, Quasar sets inline styles. No other origin may be loaded from, framed by or posted to,
@@ -40,8 +43,56 @@ SECURITY_HEADERS = {
 }
 # The login page and what it is built from (NiceGUI's assets and its websocket), and the API, which asks for a key
 # of its own instead of a session.
-PUBLIC_PATHS = {"/login", "/favicon.ico"}
+PUBLIC_PATHS = {"/login", "/login/complete", "/logout", "/favicon.ico"}
 PUBLIC_PREFIXES = ("/_nicegui/", "/_nicegui_ws/", "/api/")
+# NiceGUI's upload route for an element of a page: it changes what the page holds, so it is never public, and only
+# the browser session that owns the page may use it.
+UPLOAD_PATH = re.compile(r"^/_nicegui/client/(?P<client_id>[^/]+)/upload/")
+# Requests that only read: a cross-site form or script can send them, but the browser hides the answer from it.
+SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+SOCKET_PREFIX = "/_nicegui_ws/"
+
+
+class OwnNamesOnly:
+    """Answers only requests for one of this server's own names, and refuses what another site's page sends.
+
+    - `Host`: a page on another site can rebind its name to 127.0.0.1 (DNS rebinding); its requests then name it.
+    - `Origin`: a browser names the page behind a websocket, a socket.io poll or a POST; another site's is refused.
+      Clients that send no Origin (curl, scripts) are not browsers acting for another site."""
+
+    def __init__(self, app: ASGIApp, hosts: frozenset[str]) -> None:
+        self.app = app
+        self.hosts = hosts
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            return await self.app(scope, receive, send)
+        headers = Headers(scope=scope)
+        host = host_name(headers.get("host", ""))
+        if host not in self.hosts:
+            named = host[:100] or "(none)"
+            advice = "If that name is yours (a reverse proxy, say), add it to ALLOWED_HOSTS."
+            return await refuse(scope, receive, send, 421, f"This server does not answer to {named!r}. {advice}")
+        origin = headers.get("origin")
+        if origin is not None and self._checks_origin(scope) and origin_host(origin) not in self.hosts:
+            return await refuse(scope, receive, send, 403, "Requests from another site's pages are refused.")
+        await self.app(scope, receive, send)
+
+    @staticmethod
+    def _checks_origin(scope: Scope) -> bool:
+        return (
+            scope["type"] == "websocket"
+            or scope["path"].startswith(SOCKET_PREFIX)
+            or scope["method"] not in SAFE_METHODS
+        )
+
+
+async def refuse(scope: Scope, receive: Receive, send: Send, status: int, text: str) -> None:
+    if scope["type"] == "websocket":
+        # Closing before accepting makes the server answer the handshake with 403.
+        await send({"type": "websocket.close", "code": 1008, "reason": text[:120]})
+        return
+    await PlainTextResponse(text, status_code=status)(scope, receive, send)
 
 
 class SecurityHeaders:
@@ -70,8 +121,16 @@ class RequireSignIn:
         self.access = access
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not self.access.required or is_public(scope["path"]):
+        if scope["type"] != "http":
             return await self.app(scope, receive, send)
+        if upload := UPLOAD_PATH.match(scope["path"]):
+            if not owns_page(scope, upload["client_id"]) or not self.access.signed_in(app.storage.user):
+                response = JSONResponse({"error": "Not your page.", "error_code": "AUTH"}, status_code=403)
+                return await response(scope, receive, send)
+            return await self.app(scope, receive, send)
+        if not self.access.required or is_public(scope["path"]):
+            return await self.app(scope, receive, send)
+        adopt_pending_sign_in(self.access, scope["session"], app.storage.user)
         if self.access.signed_in(app.storage.user):
             return await self.app(scope, receive, send)
         if scope["method"] == "GET":
@@ -79,6 +138,13 @@ class RequireSignIn:
         else:
             response = JSONResponse({"error": "Sign in first.", "error_code": "AUTH"}, status_code=401)
         await response(scope, receive, send)
+
+
+def owns_page(scope: Scope, client_id: str) -> bool:
+    """Whether the request comes from the browser session that opened the page `client_id`."""
+    client = Client.instances.get(client_id)
+    requester = (scope.get("session") or {}).get("id")
+    return client is not None and requester is not None and client.request.session.get("id") == requester
 
 
 def is_public(path: str) -> bool:

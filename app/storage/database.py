@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from sqlalchemy import event, inspect, text
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import URL, Engine, make_url
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlmodel import SQLModel, create_engine
 
 from app.storage import models  # noqa: F401  (registers the tables on SQLModel.metadata)
@@ -14,14 +15,30 @@ from app.storage.search import install_search
 SQLITE_BUSY_TIMEOUT_MS = 5000
 
 
+class DatabaseUnavailable(RuntimeError):
+    """The database cannot be opened: the message names it and says why, in one line."""
+
+
 def create_database(url: str) -> Engine:
     """Create the engine and the tables; for SQLite also the file's folder."""
-    parsed = make_url(url)
+    try:
+        parsed = make_url(url)
+    except ArgumentError as error:
+        raise DatabaseUnavailable(f"DATABASE_URL is not a database URL ({error}).") from None
+    where = parsed.database if parsed.get_backend_name() == "sqlite" else parsed.render_as_string(hide_password=True)
+    try:
+        return _open(parsed)
+    except (OSError, SQLAlchemyError) as error:
+        reason = getattr(error, "orig", None) or error
+        raise DatabaseUnavailable(f"the database {where} cannot be opened: {reason}").with_traceback(None) from None
+
+
+def _open(parsed: URL) -> Engine:
     is_sqlite = parsed.get_backend_name() == "sqlite"
     if is_sqlite and parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
     connect_args = {"check_same_thread": False} if is_sqlite else {}
-    engine = create_engine(url, connect_args=connect_args)
+    engine = create_engine(parsed, connect_args=connect_args)
     if is_sqlite:
         event.listen(engine, "connect", _configure_sqlite_connection)
     SQLModel.metadata.create_all(engine)

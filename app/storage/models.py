@@ -65,6 +65,18 @@ class Message(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utc_now)
 
 
+class ReplyPiece(SQLModel, table=True):
+    """A piece of a reply being written, appended as it arrives: cheap to write however long the reply is, and
+    written before any page or API client is shown it. At the reply's end its pieces become the message's content;
+    after a crash, start-up does the same, so what anyone saw is never lost."""
+
+    __tablename__ = "reply_piece"
+
+    id: int | None = Field(default=None, primary_key=True)
+    message_id: int = Field(index=True)
+    text: str
+
+
 class AppSecret(SQLModel, table=True):
     """What the server keeps between restarts: the session-signing key and a generated password's hash."""
 

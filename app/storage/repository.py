@@ -8,7 +8,17 @@ from sqlalchemy import Integer, and_, or_, text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, delete, select, update
 
-from app.storage.models import ApiKey, AppSecret, Conversation, Message, Role, Status, SystemPreset, utc_now
+from app.storage.models import (
+    ApiKey,
+    AppSecret,
+    Conversation,
+    Message,
+    ReplyPiece,
+    Role,
+    Status,
+    SystemPreset,
+    utc_now,
+)
 from app.storage.search import fts_query, has_fts
 from app.text import without_lone_surrogates
 
@@ -94,6 +104,8 @@ class ChatRepository:
 
     def delete_conversation(self, conversation_id: str) -> None:
         with self._session() as session:
+            its_messages = select(Message.id).where(col(Message.conversation_id) == conversation_id)
+            session.exec(delete(ReplyPiece).where(col(ReplyPiece.message_id).in_(its_messages)))
             session.exec(delete(Message).where(col(Message.conversation_id) == conversation_id))
             session.exec(delete(Conversation).where(col(Conversation.id) == conversation_id))
             session.commit()
@@ -139,24 +151,51 @@ class ChatRepository:
     def set_leaf(self, conversation_id: str, message_id: int) -> None:
         self._update_conversation(conversation_id, leaf_id=message_id)
 
-    def save_reply(self, message_id: int, **fields: object) -> None:
+    @staticmethod
+    def _update_reply(session: Session, message_id: int, fields: dict) -> None:
         """Write the given fields of an assistant message (content, status, error, usage, finish reason)."""
-        if isinstance(fields.get("content"), str):
-            fields["content"] = without_lone_surrogates(fields["content"])
-        if isinstance(fields.get("error"), str):
-            fields["error"] = without_lone_surrogates(fields["error"])
+        fields = {
+            name: without_lone_surrogates(value) if isinstance(value, str) else value for name, value in fields.items()
+        }
+        session.exec(update(Message).where(col(Message.id) == message_id).values(**fields, updated_at=utc_now()))
+
+    def write_replies(self, pieces: list[tuple[int, str]], finals: list[tuple[int, dict]]) -> None:
+        """One transaction: new pieces of replies being written, and the final state of replies that ended (their
+        whole text becomes the message's content, and their pieces go)."""
         with self._session() as session:
-            session.exec(update(Message).where(col(Message.id) == message_id).values(**fields, updated_at=utc_now()))
+            session.add_all(
+                ReplyPiece(message_id=message_id, text=without_lone_surrogates(text)) for message_id, text in pieces
+            )
+            for message_id, fields in finals:
+                self._update_reply(session, message_id, fields)
+                session.exec(delete(ReplyPiece).where(col(ReplyPiece.message_id) == message_id))
+            session.commit()
+
+    def reply_text(self, message_id: int) -> str:
+        """A reply's text as stored: its content, then the pieces written since (while it is being written)."""
+        with self._session() as session:
+            message = session.get(Message, message_id)
+            query = select(ReplyPiece.text).where(ReplyPiece.message_id == message_id).order_by(col(ReplyPiece.id))
+            return (message.content if message else "") + "".join(session.exec(query).all())
+
+    def save_reply(self, message_id: int, **fields: object) -> None:
+        with self._session() as session:
+            self._update_reply(session, message_id, fields)
             session.commit()
 
     def mark_streaming_interrupted(self) -> int:
-        """At start-up, a reply still marked streaming was cut off by a crash: say so instead of pretending."""
+        """At start-up, a reply still marked streaming was cut off by a crash: its pieces become its text, and it
+        says it was interrupted instead of pretending to be complete."""
         with self._session() as session:
-            result = session.exec(
-                update(Message).where(col(Message.status) == Status.STREAMING).values(status=Status.INTERRUPTED)
-            )
+            cut_off = session.exec(select(Message).where(col(Message.status) == Status.STREAMING)).all()
+            for message in cut_off:
+                query = select(ReplyPiece.text).where(ReplyPiece.message_id == message.id).order_by(col(ReplyPiece.id))
+                message.content += "".join(session.exec(query).all())
+                message.status = Status.INTERRUPTED
+                session.add(message)
+                session.exec(delete(ReplyPiece).where(col(ReplyPiece.message_id) == message.id))
             session.commit()
-            return result.rowcount
+            return len(cut_off)
 
     # -- the server's own secrets
 

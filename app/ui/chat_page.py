@@ -53,6 +53,7 @@ class ChatPage:
         self._unsubscribe = None
         self._unwatch = None
         self._gone = False
+        self._sending = False  # a message is being stored: a second Send (a double click) waits its turn
 
     async def build(self) -> None:
         with contextlib.suppress(TimeoutError):
@@ -170,14 +171,17 @@ class ChatPage:
         if typed.get("length", 0) > UPLOAD_ABOVE_CHARS and not typed.get("uploaded"):
             ui.notify(TOO_LONG_TO_UPLOAD.format(limit=self.service.settings.max_message_chars), type="warning")
             return
-        if not text.strip() or not self._signed_in():
+        if not text.strip() or self._sending or not self._signed_in():
             return
+        self._sending = True
         try:
             options = self.new_conversation_options
-            generation = self.service.send(self.conversation_id, text, self.model_select.value, options=options)
+            generation = await self.service.send(self.conversation_id, text, self.model_select.value, options=options)
         except InputRefused as refusal:
             ui.notify(str(refusal), type="warning", multi_line=True)
             return
+        finally:
+            self._sending = False
         # The server may never have seen a long text's value (it came as a draft): set it, so clearing is a change.
         self.input.value = text
         self.input.value = ""
@@ -193,11 +197,11 @@ class ChatPage:
         if self.conversation_id and self._signed_in():
             self.service.stop(self.conversation_id)
 
-    def retry(self) -> None:
+    async def retry(self) -> None:
         if self.conversation_id is None or not self._signed_in():
             return
         try:
-            generation = self.service.retry(self.conversation_id, self.model_select.value)
+            generation = await self.service.retry(self.conversation_id, self.model_select.value)
         except InputRefused as refusal:
             ui.notify(str(refusal), type="warning")
             return
@@ -220,8 +224,8 @@ class ChatPage:
             self.stop()
 
     def sign_out(self) -> None:
-        self.session.pop(SESSION_KEY, None)
-        ui.navigate.to("/login")
+        self.session.pop(SESSION_KEY, None)  # every tab of this session is signed out at once
+        ui.navigate.to("/logout")  # and the browser gets a new session id
 
     def _signed_in(self) -> bool:
         """Checked by every action: the page may have been open since before its session was signed out."""
@@ -230,11 +234,11 @@ class ChatPage:
         ui.navigate.to(f"/login?next=/c/{self.conversation_id}" if self.conversation_id else "/login")
         return False
 
-    def edit_message(self, message: Message, text: str) -> None:
+    async def edit_message(self, message: Message, text: str) -> None:
         if self.conversation_id is None or not self._signed_in():
             return
         try:
-            generation = self.service.edit(self.conversation_id, message.id, text, self.model_select.value)
+            generation = await self.service.edit(self.conversation_id, message.id, text, self.model_select.value)
         except InputRefused as refusal:
             ui.notify(str(refusal), type="warning")
             return

@@ -9,13 +9,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from app.text import utf16_length, utf16_prefix
 from app.ui.markdown import markdown_source, parse_blocks, render_markdown, render_tokens
 
 
 @dataclass(frozen=True)
 class Patch:
-    """Keep the first `keep` characters of the reply's HTML, append `append`; the first `stable` characters of
-    the result will never change again. `keep` is either at least the previous `stable` or 0 (start over)."""
+    """Keep the first `keep` units of the reply's HTML, append `append`; the first `stable` units of the result
+    will never change again. `keep` is either at least the previous `stable` or 0 (start over).
+
+    Offsets are UTF-16 code units, the browser's own unit (`String.slice`): in code points, every emoji before a
+    cut would shift it by one, cutting tags in half and letting the model's text become markup."""
 
     seq: int
     keep: int
@@ -26,7 +30,8 @@ class Patch:
         """This patch followed by `later`, as one patch from the HTML this one started from."""
         if later.keep <= self.keep:
             return later
-        return Patch(later.seq, self.keep, self.append[: later.keep - self.keep] + later.append, later.stable)
+        kept = utf16_prefix(self.append, later.keep - self.keep)
+        return Patch(later.seq, self.keep, kept + later.append, later.stable)
 
 
 def common_prefix_length(a: str, b: str) -> int:
@@ -51,6 +56,7 @@ class IncrementalMarkdown:
         self._source = ""  # the text as the parser sees it, extended as the text grows
         self._consumed = 0  # characters of the raw text already in _source
         self._stable_source_length = 0  # characters of _source already rendered into stable_html
+        self.stable_units = 0  # the length of stable_html in UTF-16 code units, the unit of patches
 
     @property
     def html(self) -> str:
@@ -75,9 +81,10 @@ class IncrementalMarkdown:
         new_tail = finished_html + tail_html
         changed = new_tail != self.tail_html or finished_html  # new HTML, or HTML that just became final
         keep_in_tail = common_prefix_length(self.tail_html, new_tail)
-        keep = len(self.stable_html) + keep_in_tail
+        keep = self.stable_units + utf16_length(new_tail[:keep_in_tail])
         appended = new_tail[keep_in_tail:]
         self.stable_html += finished_html
+        self.stable_units += utf16_length(finished_html)
         self.tail_html = tail_html
         self._stable_source_length += finished_length
         return self._next_patch(keep, appended) if changed else None
@@ -91,9 +98,10 @@ class IncrementalMarkdown:
             keep = 0
         unchanged = keep == len(old_html) == len(full_html) and not self.tail_html
         self.stable_html, self.tail_html = full_html, ""
+        self.stable_units = utf16_length(full_html)
         self._extend_source(text, final=True)
         self._stable_source_length = len(self._source)
-        return None if unchanged else self._next_patch(keep, full_html[keep:])
+        return None if unchanged else self._next_patch(utf16_length(full_html[:keep]), full_html[keep:])
 
     def _extend_source(self, text: str, final: bool) -> None:
         """Normalise only what is new, so an update costs the same at the end of a long reply as at its start.
@@ -105,7 +113,7 @@ class IncrementalMarkdown:
 
     def _next_patch(self, keep: int, appended: str) -> Patch:
         self.seq += 1
-        return Patch(self.seq, keep, appended, len(self.stable_html))
+        return Patch(self.seq, keep, appended, self.stable_units)
 
 
 def _starts_top_level_block(token) -> bool:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
-from weakref import WeakKeyDictionary
 
 from app.chat.generation import Generation
 from app.listeners import Listeners
@@ -17,7 +16,9 @@ FRAME_SECONDS = 1 / 60
 
 LiveListener = Callable[[Patch | None, Generation], None]
 
-_live_replies: WeakKeyDictionary[Generation, LiveReply] = WeakKeyDictionary()
+# The replies being written, by message id. A reply leaves once it has ended and sent its last patch: the tabs that
+# showed it keep their own reference for as long as they need it, and a tab opened later renders the stored text.
+_live_replies: dict[int, LiveReply] = {}
 
 
 class LiveReply:
@@ -25,9 +26,10 @@ class LiveReply:
 
     @classmethod
     def of(cls, generation: Generation) -> LiveReply:
-        if generation not in _live_replies:
-            _live_replies[generation] = cls(generation)
-        return _live_replies[generation]
+        live = _live_replies.get(generation.message_id)
+        if live is None or live.generation is not generation:
+            live = _live_replies[generation.message_id] = cls(generation)
+        return live
 
     def __init__(self, generation: Generation) -> None:
         self.generation = generation
@@ -38,7 +40,7 @@ class LiveReply:
         )
         self._flush_scheduled: asyncio.TimerHandle | None = None
         self._last_flush = 0.0
-        generation.subscribe(self._on_change)
+        self._unsubscribe = generation.subscribe(self._on_change)
 
     def watch(self, listener: LiveListener) -> Callable[[], None]:
         return self._listeners.add(listener)
@@ -58,3 +60,7 @@ class LiveReply:
         text = self.generation.text
         patch = self.markdown.finish(text) if final else self.markdown.update(text)
         self._listeners.notify(patch, self.generation)
+        if final:
+            self._unsubscribe()
+            if _live_replies.get(self.generation.message_id) is self:
+                del _live_replies[self.generation.message_id]

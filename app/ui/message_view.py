@@ -170,7 +170,7 @@ class ReplyView:
     def show(self, patch: Patch | None, generation: Generation) -> None:
         if patch is not None:
             self.body.apply(patch)
-        self._show_state(generation.status, generation.error, generation.notice)
+        self._show_state(generation.status, generation.error, generation.shown_notice)
         self._show_note(generation.note)
         stats = "" if generation.is_running else reply_stats(**generation.stats())
         self._set_footer(generation.model.label + stats)
@@ -181,7 +181,7 @@ class ReplyView:
 
     def _show_state(self, status: Status, error: str | None, notice: str | None) -> None:
         # Each element is touched only when what it shows changes: this runs once per frame while streaming.
-        if self.typing is not None and (status != Status.STREAMING or self.body.html):
+        if self.typing is not None and (status != Status.STREAMING or self.body.has_content):
             self.typing.delete()
             self.typing = None
         note = notice or STATUS_NOTES.get(status, "")

@@ -7,6 +7,7 @@ import asyncio
 from nicegui import ui
 from nicegui.events import GenericEventArguments
 
+from app.text import utf16_length
 from app.ui.incremental import IncrementalMarkdown, Patch
 
 # Installed once per page, before any patch can arrive: patches for an element not mounted yet wait here.
@@ -41,8 +42,9 @@ class StreamingMarkdown(ui.element, component="streaming_markdown.js"):
         # of props to the browser whole, which is the quadratic cost this element exists to avoid.
         self._props["content"] = html
         self._props["seq"] = seq
-        self._props["stable"] = len(html) if stable is None else stable
-        self.html = html
+        self._props["stable"] = utf16_length(html) if stable is None else stable
+        # What the browser has, kept in the browser's unit (UTF-16) so a patch's offsets cut it where the page does.
+        self._html16 = bytearray(html.encode("utf-16-le", "surrogatepass"))
         self._unsent: Patch | None = None
         self._in_flight: int | None = None  # the seq of the patch sent and not yet answered
         self._no_answer: asyncio.TimerHandle | None = None
@@ -50,14 +52,15 @@ class StreamingMarkdown(ui.element, component="streaming_markdown.js"):
     @classmethod
     def following(cls, markdown: IncrementalMarkdown) -> StreamingMarkdown:
         """For a reply being written: takes patches, each answered by the browser once it has applied it."""
-        element = cls(markdown.html, seq=markdown.seq, stable=len(markdown.stable_html))
+        element = cls(markdown.html, seq=markdown.seq, stable=markdown.stable_units)
         element.on("shown", element._on_shown)
         return element
 
     def apply(self, patch: Patch) -> None:
         if self.is_deleted:
             return
-        self.html = self.html[: patch.keep] + patch.append
+        del self._html16[2 * patch.keep :]
+        self._html16 += patch.append.encode("utf-16-le", "surrogatepass")
         self._unsent = patch if self._unsent is None else self._unsent.then(patch)
         if self._in_flight is None:
             self._send_unsent()
@@ -84,6 +87,14 @@ class StreamingMarkdown(ui.element, component="streaming_markdown.js"):
         self._in_flight = self._no_answer = None
         if self._unsent is not None and not self.is_deleted:
             self._send_unsent()
+
+    @property
+    def html(self) -> str:
+        return self._html16.decode("utf-16-le", "surrogatepass")
+
+    @property
+    def has_content(self) -> bool:
+        return bool(self._html16)
 
     def _displayed_contents(self, *, only_visible: bool) -> list:
         return [self.html]

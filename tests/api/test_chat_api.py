@@ -146,10 +146,16 @@ def test_models_lists_what_the_model_selector_offers(api):
 def test_no_key_or_a_wrong_key_is_refused_with_json(server, authorization):
     headers = {"Authorization": authorization} if authorization else {}
 
-    for method, path in (("POST", "/api/chat"), ("GET", "/api/models"), ("GET", "/api/conversations")):
-        response = httpx.request(method, server.url + path, headers=headers, json={"message": "Hi"})
-        assert response.status_code == 401, path
-        assert response.json()["error_code"] == "AUTH"
+    response = httpx.post(server.url + "/api/chat", headers=headers, json={"message": "Hi"})
+
+    assert response.status_code == 401
+    assert response.json()["error_code"] == "AUTH"
+
+
+def test_every_route_asks_for_the_key(server):
+    for path in ("/api/models", "/api/conversations", "/api/nothing-here"):
+        response = httpx.get(server.url + path)
+        assert response.status_code == 401 and response.json()["error_code"] == "AUTH", path
 
 
 @pytest.mark.parametrize(

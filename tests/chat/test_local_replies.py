@@ -46,7 +46,7 @@ async def test_a_conversation_longer_than_the_context_is_answered_and_the_reply_
         text = f"Message {turn}: " + "the history of bread and of the bakers who made it. " * 6
         repository.add_message(conversation.id, role, text, Status.COMPLETE, LOCAL)
 
-    generation = offline_service.send(conversation.id, "Tell me a short story about bread.", LOCAL)
+    generation = await offline_service.send(conversation.id, "Tell me a short story about bread.", LOCAL)
     await asyncio.wait_for(generation.wait(), 30)
 
     reply = offline_service.messages(conversation.id)[-1]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import inspect
 import time
 
 import pytest
@@ -17,7 +18,9 @@ OPENAI = "openai:gpt-4o-mini"
 ANTHROPIC = "anthropic:claude-haiku-4-5"
 
 
-async def finished(generation):
+async def finished(started):
+    """The reply (or the send, retry or edit that starts it) once it has ended."""
+    generation = await started if inspect.isawaitable(started) else started
     await asyncio.wait_for(generation.wait(), 10)
     return generation
 
@@ -47,7 +50,7 @@ async def test_a_reply_streams_and_is_saved_complete_with_its_usage(service, fak
 async def test_the_reply_row_exists_before_the_provider_answers(service, fakes):
     fakes["openai"].play(Reply(tokens=["slow"], delay=0.5))
 
-    generation = service.send(None, "Hello", OPENAI)
+    generation = await service.send(None, "Hello", OPENAI)
 
     row = reply_row(service, generation.conversation_id)
     assert row.status == Status.STREAMING and row.content == ""
@@ -70,7 +73,7 @@ async def test_a_follow_up_sends_the_whole_conversation(service, fakes):
 
 async def test_stop_hangs_up_within_a_second_and_keeps_the_partial_text(service, fakes):
     fakes["openai"].play(Reply(tokens=[f"word{i} " for i in range(500)], delay=0.02))
-    generation = service.send(None, "Write a lot", OPENAI)
+    generation = await service.send(None, "Write a lot", OPENAI)
     await wait_until(lambda: len(generation.text) > 30)
 
     stopped_at = time.monotonic()
@@ -85,25 +88,24 @@ async def test_stop_hangs_up_within_a_second_and_keeps_the_partial_text(service,
     assert service.active(generation.conversation_id) is None
 
 
-async def test_partial_text_is_saved_while_streaming_not_once_per_token(service, fakes, settings):
-    writes = []
-    event.listen(
-        service.repository.engine,
-        "before_cursor_execute",
-        lambda *args: writes.append(1) if args[2].startswith("UPDATE message") else None,
-    )
-    fakes["openai"].play(Reply(tokens=[f"w{i} " for i in range(200)], delay=0.005))
-    generation = service.send(None, "Go", OPENAI)
-    await wait_until(lambda: len(generation.text) > 100)
+async def test_text_is_stored_before_anyone_is_shown_it_in_commits_shared_by_many_tokens(service, fakes):
+    commits = []
+    event.listen(service.repository.engine, "commit", lambda _connection: commits.append(1))
+    fakes["openai"].play(Reply(tokens=[f"w{i} " for i in range(400)]))
+    generation = await service.send(None, "Go", OPENAI)
+    shown_before_stored = []
 
-    await asyncio.sleep(settings.save_interval * 2)
+    def on_change(changed):
+        stored = service.repository.reply_text(changed.message_id)
+        if not stored.startswith(changed.text):
+            shown_before_stored.append((len(changed.text), len(stored)))
 
-    row = reply_row(service, generation.conversation_id)
-    assert row.status == Status.STREAMING
-    assert row.content and generation.text.startswith(row.content)
+    generation.subscribe(on_change)
     await finished(generation)
-    elapsed_intervals = 200 * 0.005 / settings.save_interval
-    assert 2 <= len(writes) <= elapsed_intervals * 2 + 3, f"{len(writes)} writes for 200 tokens"
+
+    assert not shown_before_stored, "a listener was shown text that was not stored yet"
+    assert reply_row(service, generation.conversation_id).content == "".join(f"w{i} " for i in range(400))
+    assert len(commits) < 100, f"{len(commits)} commits for 400 tokens"
 
 
 async def test_an_error_mid_stream_keeps_the_text_and_is_not_retried(service, fakes):
@@ -122,7 +124,7 @@ async def test_a_rate_limit_before_the_first_token_waits_for_retry_after_then_su
     notices = []
     started = time.monotonic()
 
-    generation = service.send(None, "Hi", OPENAI)
+    generation = await service.send(None, "Hi", OPENAI)
     generation.subscribe(lambda g: notices.append(g.notice) if g.notice else None)
     await finished(generation)
 
@@ -185,7 +187,7 @@ async def test_retry_asks_again_without_the_failed_attempt_in_the_context(servic
 
 async def test_a_reply_goes_on_when_its_page_stops_listening(service, fakes):
     fakes["openai"].play(Reply(tokens=["a", "b", "c"], delay=0.05))
-    generation = service.send(None, "Hi", OPENAI)
+    generation = await service.send(None, "Hi", OPENAI)
     unsubscribe = generation.subscribe(lambda g: None)
 
     unsubscribe()
@@ -196,10 +198,10 @@ async def test_a_reply_goes_on_when_its_page_stops_listening(service, fakes):
 
 async def test_a_second_send_while_a_reply_streams_is_refused_so_replies_never_interleave(service, fakes):
     fakes["openai"].play(Reply(tokens=list("abcdef"), delay=0.05))
-    generation = service.send(None, "First", OPENAI)
+    generation = await service.send(None, "First", OPENAI)
 
     with pytest.raises(InputRefused, match="still being written"):
-        service.send(generation.conversation_id, "Second", OPENAI)
+        await service.send(generation.conversation_id, "Second", OPENAI)
     await finished(generation)
 
     assert [m.content for m in service.messages(generation.conversation_id)] == ["First", "abcdef"]
@@ -208,7 +210,7 @@ async def test_a_second_send_while_a_reply_streams_is_refused_so_replies_never_i
 @pytest.mark.parametrize("text", ["", "   \n\t "])
 async def test_an_empty_message_is_not_sent(service, fakes, text):
     with pytest.raises(InputRefused):
-        service.send(None, text, OPENAI)
+        await service.send(None, text, OPENAI)
 
     assert service.conversations() == [] and fakes["openai"].chat_requests == []
 
@@ -224,7 +226,7 @@ async def test_a_one_megabyte_message_is_stored_whole(service, fakes):
 
 async def test_a_message_over_the_limit_is_refused_with_a_clear_message(service, settings):
     with pytest.raises(InputRefused, match="the limit is"):
-        service.send(None, "x" * (settings.max_message_chars + 1), OPENAI)
+        await service.send(None, "x" * (settings.max_message_chars + 1), OPENAI)
 
 
 async def test_strange_text_is_stored_without_loss(service, fakes):
@@ -243,7 +245,7 @@ async def test_a_lone_surrogate_becomes_a_visible_replacement_character(service,
 
 async def test_shutdown_marks_replies_in_flight_interrupted_and_saves_their_text(service, fakes):
     fakes["openai"].play(Reply(tokens=[f"t{i} " for i in range(100)], delay=0.02))
-    generation = service.send(None, "Hi", OPENAI)
+    generation = await service.send(None, "Hi", OPENAI)
     await wait_until(lambda: len(generation.text) > 10)
 
     await service.shutdown()
@@ -254,7 +256,7 @@ async def test_shutdown_marks_replies_in_flight_interrupted_and_saves_their_text
 
 async def test_an_unknown_model_is_refused(service):
     with pytest.raises(InputRefused, match="not available"):
-        service.send(None, "Hi", "nobody:nothing")
+        await service.send(None, "Hi", "nobody:nothing")
 
 
 async def test_the_first_exchange_gets_a_title_written_by_its_model(service, fakes):

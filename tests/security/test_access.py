@@ -105,3 +105,13 @@ def test_the_urls_to_share_are_this_machines_network_addresses():
 def test_loopback_addresses_are_recognised():
     assert is_loopback("127.0.0.1") and is_loopback("::1") and is_loopback("localhost")
     assert not is_loopback("0.0.0.0") and not is_loopback("192.168.1.2") and not is_loopback("myhost")
+
+
+def test_guesses_sent_at_the_same_moment_are_counted_before_any_is_checked():
+    throttle = LoginThrottle(clock=lambda: 1000.0)
+
+    allowed = [throttle.attempt("10.0.0.7") == 0 for _ in range(16)]  # 16 guesses before any hash finishes
+
+    assert allowed.count(True) == LoginThrottle.FREE_ATTEMPTS
+    throttle.succeeded("10.0.0.7")
+    assert throttle.attempt("10.0.0.7") == 0, "a right password takes the count back"

@@ -76,8 +76,7 @@ async def test_a_page_left_open_after_signing_out_sends_nothing(password_env, us
     await user.open("/")
     await sign_in(user)
     await user.should_see("Message")
-    with user.client:
-        app.storage.user.pop("signed_in")  # signed out from another tab
+    await user.http_client.get("/logout")  # signed out from another tab of the same browser
 
     await send(user, "Should not be sent")
 
@@ -90,7 +89,7 @@ async def test_the_login_page_never_redirects_to_another_site(password_env, user
     await sign_in(user)
 
     await user.should_see("Message")
-    assert user.back_history[-1] == "/"
+    assert user.client.page.path == "/"
 
 
 async def test_every_response_carries_the_security_headers(app_env, user: User):

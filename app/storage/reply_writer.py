@@ -1,0 +1,130 @@
+"""Replies are written on a thread of their own, so a slow, locked or full database never stalls the event loop,
+and text is shown only once it is stored.
+
+The event loop hands over what a reply has received so far (`ReplyRecord`); the thread writes whatever is new
+for every reply in one transaction, then tells the loop how much of each is now durable. While a transaction is
+under way, new text collects and goes into the next one, so a fast stream costs a bounded number of commits, not
+one per token. A failing write is retried with backoff for as long as it takes: nothing received is dropped, and
+the loop is told of the failure (to warn the person) and of the recovery.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from sqlalchemy.exc import SQLAlchemyError
+
+from app.storage.repository import ChatRepository
+
+log = logging.getLogger(__name__)
+
+# After each commit the thread waits this long, so the tokens that arrive meanwhile share the next commit: at most
+# ~250 commits a second, and a token waits at most this long before it can be shown.
+GROUP_SECONDS = 0.004
+FIRST_RETRY_SECONDS = 0.05
+LONGEST_RETRY_SECONDS = 2.0
+
+
+@dataclass(eq=False)
+class ReplyRecord:
+    """One reply as the writer sees it. The loop sets `text` (everything received) and, at the end, `final`; the
+    thread alone sets `written`. Callbacks run on the loop: `on_written(length, final_written)` once the first
+    `length` characters (and the final state, if set) are stored; `on_failing(reason)` while writes fail."""
+
+    message_id: int
+    on_written: Callable[[int, bool], None]
+    on_failing: Callable[[str], None]
+    text: str = ""
+    final: dict | None = None
+    written: int = 0
+    loop: asyncio.AbstractEventLoop = field(default_factory=asyncio.get_running_loop)
+
+
+class ReplyWriter:
+    def __init__(self, repository: ChatRepository) -> None:
+        self.repository = repository
+        self._changed = threading.Condition()
+        self._waiting: dict[int, ReplyRecord] = {}
+        self._closed = False
+        self._give_up_at = float("inf")  # once closed: how long a failing write is still retried
+        self._thread: threading.Thread | None = None
+
+    def save(self, record: ReplyRecord) -> None:
+        """Write what is new in `record` soon (called on the loop after `text` or `final` changed)."""
+        with self._changed:
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._write_forever, name="reply-writer", daemon=True)
+                self._thread.start()
+            self._waiting[record.message_id] = record
+            self._changed.notify()
+
+    def close(self, timeout: float = 5.0) -> None:
+        """Write what is waiting (for up to `timeout` seconds), then stop. What could not be written is in the
+        database's pieces already, or was never shown; start-up marks such a reply interrupted."""
+        with self._changed:
+            self._closed = True
+            self._give_up_at = time.monotonic() + timeout
+            self._changed.notify()
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    def _write_forever(self) -> None:
+        retry_in = 0.0
+        while (batch := self._next_batch()) is not None:
+            if not batch:
+                continue
+            snapshot = [(record, record.text, record.final) for record in batch]
+            try:
+                self.repository.write_replies(
+                    pieces=[(r.message_id, text[r.written :]) for r, text, final in snapshot if final is None],
+                    finals=[(r.message_id, {**final, "content": text}) for r, text, final in snapshot if final],
+                )
+            except (SQLAlchemyError, OSError) as error:
+                retry_in = min(LONGEST_RETRY_SECONDS, retry_in * 2 or FIRST_RETRY_SECONDS)
+                self._failed(batch, error, retry_in)
+                if self._closed_after(retry_in):
+                    return
+                continue
+            if retry_in:
+                log.warning("Saving replies works again")
+                retry_in = 0.0
+            for record, text, final in snapshot:
+                record.written = len(text)
+                record.loop.call_soon_threadsafe(record.on_written, len(text), final is not None)
+            time.sleep(GROUP_SECONDS)
+
+    def _next_batch(self) -> list[ReplyRecord] | None:
+        """The replies with something new to write, once there are any; None once closed with nothing left."""
+        with self._changed:
+            while not self._waiting and not self._closed:
+                self._changed.wait()
+            if not self._waiting:
+                return None
+            batch = [r for r in self._waiting.values() if r.final is not None or len(r.text) > r.written]
+            self._waiting.clear()
+            return batch
+
+    def _failed(self, batch: list[ReplyRecord], error: Exception, retry_in: float) -> None:
+        reason = " ".join(str(getattr(error, "orig", None) or error).split())[:200]
+        if retry_in == FIRST_RETRY_SECONDS:
+            log.error("Saving replies failed (%s); retrying until the database is writable", reason)
+        with self._changed:
+            for record in batch:
+                # Newer text may have come for a reply meanwhile: it is the same record, so nothing is lost.
+                self._waiting.setdefault(record.message_id, record)
+        for record in batch:
+            record.loop.call_soon_threadsafe(record.on_failing, reason)
+
+    def _closed_after(self, seconds: float) -> bool:
+        """Wait before the next try; True when the writer was closed and its time to finish is up."""
+        with self._changed:
+            self._changed.wait_for(lambda: self._closed, seconds)
+        if not self._closed:
+            return False
+        time.sleep(max(0.0, min(seconds, self._give_up_at - time.monotonic())))
+        return time.monotonic() >= self._give_up_at
