@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from nicegui import app, ui
+from nicegui import ui
 from nicegui.testing import User
 
 from tests.ui.helpers import assert_status, eventually, replies, send
