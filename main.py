@@ -44,7 +44,7 @@ def main(argv: list[str] | None = None) -> None:
     settings = Settings(**overrides)
 
     try:
-        repository = ChatRepository(create_database(settings.database_url))
+        repository = ChatRepository(create_database(settings.database_url, settings.database_busy_timeout))
     except DatabaseUnavailable as error:
         sys.exit(f"Cannot start: {error}")
     access = set_up_access(settings, repository, announce=print, new_password=args.new_password)

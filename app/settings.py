@@ -22,6 +22,8 @@ class Settings(BaseSettings):
     # Names besides this machine's own that the server answers to, e.g. a reverse proxy's (chat.example.org).
     allowed_hosts: ModelList = []
     database_url: str = DEFAULT_DATABASE_URL
+    # Seconds a SQLite write waits for another writer's lock before it fails (and is retried, for replies).
+    database_busy_timeout: float = 5.0
     # Required to sign in when set; a network bind without it gets a generated one.
     chat_password: SecretStr | None = None
     # A key for the HTTP API, for scripts and tests; more can be made in the UI.

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -60,46 +61,84 @@ def wait_for_page(url: str, process: subprocess.Popen, timeout: float = 30) -> h
     raise AssertionError(f"{url} did not answer within {timeout} s")
 
 
+@dataclass
+class AppProcess:
+    port: int
+    process: subprocess.Popen
+    printed: list[str] = field(default_factory=list)  # everything it printed, once it has ended
+    killed: bool = False
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def kill(self) -> None:
+        """SIGKILL, as a crash or the out-of-memory killer would end it: no shutdown, no last save."""
+        self.killed = True
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(timeout=10)
+
+
 @contextmanager
-def running_app(args: list[str], env: dict[str, str], cwd: Path) -> Iterator[tuple[int, list[str]]]:
-    """`python main.py ARGS` on a free port until the block ends, then Ctrl+C; yields the port and, afterwards,
-    holds everything it printed."""
+def running_app(args: list[str], env: dict[str, str], cwd: Path, prefix: Sequence[str] = ()) -> Iterator[AppProcess]:
+    """`python main.py ARGS` on a free port until the block ends, then Ctrl+C. `prefix` runs it inside another
+    command (`unshare ...`), which must exec it."""
     port = free_port()
-    printed: list[str] = []
     process = subprocess.Popen(
-        [sys.executable, str(PROJECT_ROOT / "main.py"), "--port", str(port), *args],
+        [*prefix, sys.executable, str(PROJECT_ROOT / "main.py"), "--port", str(port), *args],
         cwd=cwd,
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
     )
+    started = AppProcess(port, process)
     try:
         wait_for_page(f"http://127.0.0.1:{port}/login", process)
-        yield port, printed
+        yield started
     finally:
-        process.send_signal(signal.SIGINT)
-        output, _ = process.communicate(timeout=20)
-        printed.append(output)
-    assert "Traceback" not in output, output
+        if process.poll() is None:
+            process.send_signal(signal.SIGINT)
+        output, _ = process.communicate(timeout=30)
+        started.printed.append(output)
+    assert started.killed or "Traceback" not in output, output
 
 
 @dataclass
 class RunningApp:
     url: str
     fakes: dict[str, FakeProviderServer]
-    printed: list[str] = field(default_factory=list)
+    process: AppProcess
+
+    @property
+    def printed(self) -> list[str]:
+        return self.process.printed
 
 
 @contextmanager
-def chat_app(tmp_path: Path, args: list[str] = (), **env: str) -> Iterator[RunningApp]:
+def fake_providers() -> Iterator[dict[str, FakeProviderServer]]:
     fakes = {dialect: FakeProviderServer(dialect).start() for dialect in DIALECTS}
-    environment = child_environment(fakes, f"sqlite:///{tmp_path / 'chat.db'}")
-    environment.update({name.upper(): str(value) for name, value in TEST_TUNING.items()})
-    environment.update(env)
     try:
-        with running_app(list(args), environment, tmp_path) as (port, printed):
-            yield RunningApp(f"http://127.0.0.1:{port}", fakes, printed)
+        yield fakes
     finally:
         for server in fakes.values():
             server.stop()
+
+
+@contextmanager
+def chat_app(
+    tmp_path: Path,
+    args: Sequence[str] = (),
+    fakes: dict[str, FakeProviderServer] | None = None,
+    prefix: Sequence[str] = (),
+    database_url: str | None = None,
+    **env: str,
+) -> Iterator[RunningApp]:
+    """The app with fake providers (new ones, unless given) and its database in `tmp_path` (unless given)."""
+    with contextlib.ExitStack() as stack:
+        fakes = fakes if fakes is not None else stack.enter_context(fake_providers())
+        environment = child_environment(fakes, database_url or f"sqlite:///{tmp_path / 'chat.db'}")
+        environment.update({name.upper(): str(value) for name, value in TEST_TUNING.items()})
+        environment.update(env)
+        with running_app(list(args), environment, tmp_path, prefix) as started:
+            yield RunningApp(f"http://127.0.0.1:{started.port}", fakes, started)

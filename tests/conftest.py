@@ -50,13 +50,32 @@ def settings(fakes, database_url) -> Settings:
     return Settings(_env_file=None, database_url=database_url, **keys, **TEST_TUNING, **WITHOUT_LOCAL_MODELS)
 
 
-@pytest.fixture
-async def service(settings) -> ChatService:
+async def start_service(settings: Settings) -> ChatService:
     catalog = ModelCatalog(build_providers(settings), settings.model_discovery_timeout)
     await catalog.refresh()
-    chat = ChatService(ChatRepository(create_database(settings.database_url)), catalog, settings)
+    database = create_database(settings.database_url, settings.database_busy_timeout)
+    return ChatService(ChatRepository(database), catalog, settings)
+
+
+@pytest.fixture
+async def service(settings) -> ChatService:
+    chat = await start_service(settings)
     yield chat
     await chat.shutdown()
+
+
+@pytest.fixture
+async def service_with(settings):
+    """A chat service with some settings changed: `await service_with(first_token_timeout=0.5)`."""
+    started: list[ChatService] = []
+
+    async def make(**changes: object) -> ChatService:
+        started.append(await start_service(settings.model_copy(update=changes)))
+        return started[-1]
+
+    yield make
+    for chat in started:
+        await chat.shutdown()
 
 
 @pytest.fixture

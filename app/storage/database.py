@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 
 from sqlalchemy import event, inspect, text
@@ -12,35 +13,35 @@ from sqlmodel import SQLModel, create_engine
 from app.storage import models  # noqa: F401  (registers the tables on SQLModel.metadata)
 from app.storage.search import install_search
 
-SQLITE_BUSY_TIMEOUT_MS = 5000
 
 
 class DatabaseUnavailable(RuntimeError):
     """The database cannot be opened: the message names it and says why, in one line."""
 
 
-def create_database(url: str) -> Engine:
-    """Create the engine and the tables; for SQLite also the file's folder."""
+def create_database(url: str, busy_timeout: float = 5.0) -> Engine:
+    """Create the engine and the tables; for SQLite also the file's folder. `busy_timeout`: seconds a SQLite write
+    waits for another writer's lock."""
     try:
         parsed = make_url(url)
     except ArgumentError as error:
         raise DatabaseUnavailable(f"DATABASE_URL is not a database URL ({error}).") from None
     where = parsed.database if parsed.get_backend_name() == "sqlite" else parsed.render_as_string(hide_password=True)
     try:
-        return _open(parsed)
+        return _open(parsed, busy_timeout)
     except (OSError, SQLAlchemyError) as error:
         reason = getattr(error, "orig", None) or error
         raise DatabaseUnavailable(f"the database {where} cannot be opened: {reason}").with_traceback(None) from None
 
 
-def _open(parsed: URL) -> Engine:
+def _open(parsed: URL, busy_timeout: float) -> Engine:
     is_sqlite = parsed.get_backend_name() == "sqlite"
     if is_sqlite and parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
     connect_args = {"check_same_thread": False} if is_sqlite else {}
     engine = create_engine(parsed, connect_args=connect_args)
     if is_sqlite:
-        event.listen(engine, "connect", _configure_sqlite_connection)
+        event.listen(engine, "connect", partial(_configure_sqlite_connection, busy_ms=round(busy_timeout * 1000)))
     SQLModel.metadata.create_all(engine)
     if "message.parent_id" in _add_missing_columns(engine):
         _link_linear_history(engine)
@@ -80,10 +81,10 @@ def _link_linear_history(engine: Engine) -> None:
         connection.execute(text(f"UPDATE conversation SET leaf_id = ({last})"))
 
 
-def _configure_sqlite_connection(dbapi_connection, _record) -> None:
+def _configure_sqlite_connection(dbapi_connection, _record, busy_ms: int) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    cursor.execute(f"PRAGMA busy_timeout={busy_ms}")
     # NORMAL is durable across application crashes in WAL mode; only a power loss can drop the last commits.
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")

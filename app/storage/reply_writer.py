@@ -76,27 +76,32 @@ class ReplyWriter:
     def _write_forever(self) -> None:
         retry_in = 0.0
         while (batch := self._next_batch()) is not None:
-            if not batch:
-                continue
-            snapshot = [(record, record.text, record.final) for record in batch]
-            try:
-                self.repository.write_replies(
-                    pieces=[(r.message_id, text[r.written :]) for r, text, final in snapshot if final is None],
-                    finals=[(r.message_id, {**final, "content": text}) for r, text, final in snapshot if final],
-                )
-            except (SQLAlchemyError, OSError) as error:
-                retry_in = min(LONGEST_RETRY_SECONDS, retry_in * 2 or FIRST_RETRY_SECONDS)
-                self._failed(batch, error, retry_in)
-                if self._closed_after(retry_in):
-                    return
-                continue
-            if retry_in:
-                log.warning("Saving replies works again")
-                retry_in = 0.0
-            for record, text, final in snapshot:
-                record.written = len(text)
-                record.loop.call_soon_threadsafe(record.on_written, len(text), final is not None)
-            time.sleep(GROUP_SECONDS)
+            retry_in = self._write(batch, retry_in)
+            del batch  # while waiting for the next one, this thread holds no reply: ended ones can be freed
+            if retry_in and self._closed_after(retry_in):
+                return
+
+    def _write(self, batch: list[ReplyRecord], retry_in: float) -> float:
+        """One transaction for the batch; returns how long to wait before retrying it (0: it worked)."""
+        if not batch:
+            return retry_in
+        snapshot = [(record, record.text, record.final) for record in batch]
+        try:
+            self.repository.write_replies(
+                pieces=[(r.message_id, text[r.written :]) for r, text, final in snapshot if final is None],
+                finals=[(r.message_id, {**final, "content": text}) for r, text, final in snapshot if final],
+            )
+        except (SQLAlchemyError, OSError) as error:
+            retry_in = min(LONGEST_RETRY_SECONDS, retry_in * 2 or FIRST_RETRY_SECONDS)
+            self._failed(batch, error, retry_in)
+            return retry_in
+        if retry_in:
+            log.warning("Saving replies works again")
+        for record, text, final in snapshot:
+            record.written = len(text)
+            record.loop.call_soon_threadsafe(record.on_written, len(text), final is not None)
+        time.sleep(GROUP_SECONDS)
+        return 0.0
 
     def _next_batch(self) -> list[ReplyRecord] | None:
         """The replies with something new to write, once there are any; None once closed with nothing left."""

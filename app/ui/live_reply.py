@@ -64,3 +64,8 @@ class LiveReply:
             self._unsubscribe()
             if _live_replies.get(self.generation.message_id) is self:
                 del _live_replies[self.generation.message_id]
+
+
+def live_replies() -> list[LiveReply]:
+    """The renderers of replies still being written (or whose last patch is not out yet)."""
+    return list(_live_replies.values())

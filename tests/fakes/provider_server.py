@@ -36,6 +36,12 @@ class Reply:
     error_type: str = "overloaded_error"
     error_message: str = "Overloaded"
     drop_after: int | None = None
+    # After that many tokens: go silent, the connection open (until the client hangs up) / end the body properly
+    # but with no finish reason and no [DONE] / send these raw bytes as the next event, then end.
+    silent_after: int | None = None
+    truncate_after: int | None = None
+    garbage_after: int | None = None
+    garbage: bytes = b"data: {not json\n\n"
     rate: float | None = None  # tokens per second, paced by the clock (for benchmarks); overrides `delay`
     sent_at: list[float] = field(default_factory=list)  # wall-clock time each token was written
 
@@ -53,6 +59,13 @@ class HttpError:
 
 
 @dataclass
+class WebPage:
+    """HTTP 200 with an HTML page, as a proxy's login or error page would answer a streaming request."""
+
+    html: str = "<!doctype html><html><body><h1>Please sign in to the proxy</h1></body></html>"
+
+
+@dataclass
 class Recorded:
     method: str
     path: str
@@ -67,7 +80,7 @@ class FakeProviderServer:
         self.api_key = f"sk-test-{dialect}-{secrets.token_hex(8)}"
         self.models = models if models is not None else list(DEFAULT_MODELS[dialect])
         self.models_error: HttpError | None = None
-        self.script: deque[Reply | HttpError] = deque()
+        self.script: deque[Reply | HttpError | WebPage] = deque()
         self.requests: list[Recorded] = []
         self.hangups: list[float] = []
         self.hung_up = threading.Event()
@@ -87,7 +100,7 @@ class FakeProviderServer:
         root = f"http://127.0.0.1:{self.port}"
         return root + "/v1" if self.dialect == "openai" else root
 
-    def play(self, *responses: Reply | HttpError) -> None:
+    def play(self, *responses: Reply | HttpError | WebPage) -> None:
         self.script.extend(responses)
 
     @property
@@ -152,6 +165,12 @@ class FakeProviderServer:
         response = self.script.popleft() if self.script else Reply()
         if isinstance(response, HttpError):
             return await self._send_error(writer, response)
+        if isinstance(response, WebPage):
+            page = response.html.encode()
+            head = {"content-type": "text/html; charset=utf-8", "content-length": str(len(page))}
+            writer.write(_status_line(200) + _header_lines(head) + page)
+            await writer.drain()
+            return True
         await self._stream(reader, writer, response, body)
         return False
 
@@ -207,6 +226,15 @@ class FakeProviderServer:
             if sent == reply.drop_after:
                 writer.transport.abort()  # no terminating chunk: the client sees a connection cut mid-body
                 return None
+            if sent == reply.silent_after:
+                await hangup  # headers and maybe some text, then nothing at all until the client gives up
+                self.hung_up.set()
+                return None
+            if sent == reply.truncate_after:
+                return await _end_chunks(writer)  # a well-formed end of the body, but the reply never finished
+            if sent == reply.garbage_after:
+                await _send_chunk(writer, reply.garbage)
+                return await _end_chunks(writer)
             if reply.delay:
                 await asyncio.wait([hangup], timeout=reply.delay)
                 if hangup.done():
