@@ -14,7 +14,6 @@ from app.storage import models  # noqa: F401  (registers the tables on SQLModel.
 from app.storage.search import install_search
 
 
-
 class DatabaseUnavailable(RuntimeError):
     """The database cannot be opened: the message names it and says why, in one line."""
 

@@ -117,7 +117,8 @@ class ReplyWriter:
     def _failed(self, batch: list[ReplyRecord], error: Exception, retry_in: float) -> None:
         reason = " ".join(str(getattr(error, "orig", None) or error).split())[:200]
         if retry_in == FIRST_RETRY_SECONDS:
-            log.error("Saving replies failed (%s); retrying until the database is writable", reason)
+            # A warning, not an error: nothing is lost, and the person is told; it is retried until it works.
+            log.warning("Saving replies failed (%s); retrying until the database is writable", reason)
         with self._changed:
             for record in batch:
                 # Newer text may have come for a reply meanwhile: it is the same record, so nothing is lost.

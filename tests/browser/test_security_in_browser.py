@@ -183,3 +183,99 @@ def test_on_a_lan_bind_the_chat_asks_for_the_password_first(page: Page, tmp_path
         expect(page.get_by_label("Password")).to_be_visible(timeout=TIMEOUT)
         page.goto(running.url + "/")
         expect(page.get_by_label("Password")).to_be_visible(timeout=TIMEOUT)
+
+
+EMOJI_REPLY = (
+    "😀 **bold 🖼** and *em* 👩\u200d💻\n\n- one 🇫🇷 e\u0301\n- two ❤\ufe0f\n  - nested 👨\u200d👩\u200d👧\n\n"
+    "| a 😀 | b 𝔘 |\n|---|---|\n| 🖼 1 | 2 |\n\n# 😀 title\n\n"
+    "![a picture](https://images.example/p.png) after 🖼 <b>raw</b> <p>tag</p>\n\n1. 😀 first\n2. second 😀\n"
+)
+MARKDOWN_ON_THE_WAY = {f"h{level}" for level in range(1, 7)} | {
+    *[
+        "p",
+        "strong",
+        "em",
+        "ul",
+        "ol",
+        "li",
+        "table",
+        "thead",
+        "tbody",
+        "tr",
+        "th",
+        "td",
+        "a",
+        "code",
+        "pre",
+        "span",
+        "br",
+        "hr",
+        "blockquote",
+    ],
+    "a[href]",
+    "a[class]",
+    "a[target]",
+    "a[rel]",
+    "ol[start]",
+    "code[class]",
+    "span[class]",
+    "pre[class]",
+}
+# Every element and attribute a patched reply makes, as the page's own DOM records them while it streams.
+RECORD_MUTATIONS = """
+(root) => {
+  window.__seen = new Set();
+  const note = (node) => {
+    if (node.nodeType !== 1 || !node.closest(".md-part")) return;  // inside a reply's markdown only
+    window.__seen.add(node.localName);
+    for (const attribute of node.attributes) window.__seen.add(node.localName + "[" + attribute.name + "]");
+    for (const child of node.children) note(child);
+  };
+  new MutationObserver((changes) => {
+    for (const change of changes) {
+      for (const node of change.addedNodes) note(node);
+      if (change.type === "attributes") note(change.target);
+    }
+  }).observe(root, {childList: true, subtree: true, attributes: true});
+}
+"""
+INVENTORY = """
+(root) => {
+  const found = new Set();
+  for (const node of root.querySelectorAll(".md-part *")) {
+    found.add(node.localName);
+    for (const attribute of node.attributes) found.add(node.localName + "[" + attribute.name + "]");
+  }
+  return [...found];
+}
+"""
+
+
+def test_emoji_split_at_every_point_stream_exactly_what_a_reload_shows(page: Page, app_server):
+    """Offsets counted in code points on the server and UTF-16 units in the page cut tags in half after every
+    emoji; streamed one code point at a time, the reply must equal its reload and make no element it lacks."""
+    app_server.fakes["openai"].play(Reply(tokens=list(EMOJI_REPLY), delay=0.004))
+    page.goto(app_server.url)
+    page.locator(".q-page").evaluate(RECORD_MUTATIONS)
+
+    send(page, "Emoji, please")
+
+    reply = last_reply(page)
+    expect(reply).to_have_attribute("data-status", "complete", timeout=TIMEOUT)
+    body = reply.locator(".md-body")
+    streamed_html, streamed_text = body.inner_html(), body.inner_text()
+    seen = set(page.evaluate("[...window.__seen]"))
+    page.reload()
+    expect(last_reply(page)).to_have_attribute("data-status", "complete", timeout=TIMEOUT)
+    reloaded = last_reply(page).locator(".md-body")
+    final_markup = set(reloaded.evaluate(INVENTORY))
+
+    assert reloaded.inner_text() == streamed_text
+    assert reloaded.inner_html() == streamed_html
+    assert seen, "the page recorded nothing: the observer missed the reply"
+    # A half-written text may render other markdown on its way (`two\n  -` is a heading until the list item
+    # follows), but never anything markdown does not make: no image, form, input, button, style or handler.
+    unexpected = seen - final_markup - MARKDOWN_ON_THE_WAY
+    assert not unexpected, f"made while streaming, not markdown: {sorted(unexpected)}"
+    assert "<b>" not in streamed_html and "&lt;b&gt;raw&lt;/b&gt;" in streamed_html
+    assert "🖼" in streamed_text and "\ufffd" not in streamed_text

@@ -315,3 +315,32 @@ async def test_a_typing_indicator_shows_until_the_first_token(user: User, app_en
     await user.should_see(marker="typing")
     await eventually(lambda: assert_status(replies(user)[0], "complete"))
     await user.should_not_see(marker="typing")
+
+
+@pytest.fixture
+def impatient_database(app_env, monkeypatch):
+    monkeypatch.setenv("DATABASE_BUSY_TIMEOUT", "0.2")  # a write gives up on a held lock after 0.2 s, then retries
+
+
+async def test_while_the_database_is_held_elsewhere_the_reply_says_saving_is_failing(
+    impatient_database, user: User, app_env, database_url
+):
+    import sqlite3
+
+    from sqlalchemy.engine import make_url
+
+    app_env["openai"].play(Reply(tokens=[f"w{i} " for i in range(30)], delay=0.05))
+    await user.open("/")
+    await send(user, "Keep writing")
+    await eventually(lambda: "w2" in reply_text(replies(user)[0]))
+
+    holder = sqlite3.connect(make_url(database_url).database, timeout=0, isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")
+    await user.should_see("Saving is failing", retries=50)
+    await user.should_see("will be saved, and shown, when the database is writable again")
+    holder.execute("ROLLBACK")
+    holder.close()
+
+    await eventually(lambda: assert_status(replies(user)[0], "complete"), timeout=10)
+    await user.should_not_see("Saving is failing")
+    assert "w29" in reply_text(replies(user)[0])
