@@ -17,7 +17,7 @@ from app.providers.catalog import ModelCatalog, build_providers
 from app.security.access import LoginThrottle, is_loopback, lan_urls, set_up_access
 from app.security.api_keys import ApiKeys
 from app.security.hosts import allowed_hosts, machine_names
-from app.security.middleware import OwnNamesOnly, RequireSignIn, SecurityHeaders
+from app.security.middleware import OwnNamesOnly, OwnPagesOnly, RequireSignIn, SecurityHeaders
 from app.settings import Settings
 from app.storage.database import DatabaseUnavailable, create_database
 from app.storage.repository import ChatRepository
@@ -56,8 +56,10 @@ def main(argv: list[str] | None = None) -> None:
     service = ChatService(repository, catalog, settings)
     api_keys = ApiKeys(repository, settings.chat_api_key.get_secret_value() if settings.chat_api_key else None)
     network_names = machine_names() if not is_loopback(settings.host) else ()
-    # The last added is the outermost: names and origins first, then the API's key and body size, then the login.
+    # The last added is the outermost: names and origins first, then the API's key and body size, then whose page,
+    # then the login.
     app.add_middleware(RequireSignIn, access=access)
+    app.add_middleware(OwnPagesOnly)
     app.add_middleware(ApiGate, keys=api_keys, max_body_bytes=settings.max_request_bytes)
     app.add_middleware(OwnNamesOnly, hosts=allowed_hosts(settings.host, settings.allowed_hosts, network_names))
     app.add_middleware(SecurityHeaders)

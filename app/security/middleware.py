@@ -7,7 +7,7 @@ the way of long streaming responses and of noticing that their client went away.
 from __future__ import annotations
 
 import re
-from urllib.parse import quote
+from urllib.parse import parse_qs, quote
 
 from nicegui import Client, app
 from starlette.datastructures import Headers, MutableHeaders
@@ -123,10 +123,9 @@ class RequireSignIn:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
-        if upload := UPLOAD_PATH.match(scope["path"]):
-            if not owns_page(scope, upload["client_id"]) or not self.access.signed_in(app.storage.user):
-                response = JSONResponse({"error": "Not your page.", "error_code": "AUTH"}, status_code=403)
-                return await response(scope, receive, send)
+        if UPLOAD_PATH.match(scope["path"]):
+            if not self.access.signed_in(app.storage.user):
+                return await refuse(scope, receive, send, 403, "Sign in first.")
             return await self.app(scope, receive, send)
         if not self.access.required or is_public(scope["path"]):
             return await self.app(scope, receive, send)
@@ -140,11 +139,38 @@ class RequireSignIn:
         await response(scope, receive, send)
 
 
-def owns_page(scope: Scope, client_id: str) -> bool:
-    """Whether the request comes from the browser session that opened the page `client_id`."""
-    client = Client.instances.get(client_id)
+class OwnPagesOnly:
+    """A page's socket and its uploads are taken only from the browser session that opened the page: a page's id is
+    unguessable, but never a key by itself. NiceGUI's own script names the page in every socket request."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] in ("http", "websocket"):
+            client_id = page_named_by(scope)
+            if client_id is not None and not may_use_page(scope, client_id):
+                return await refuse(scope, receive, send, 403, "That page belongs to another browser session.")
+        await self.app(scope, receive, send)
+
+
+def page_named_by(scope: Scope) -> str | None:
+    """The page (NiceGUI client id) a socket or upload request is for; "" for a socket request that names none."""
+    if upload := UPLOAD_PATH.match(scope["path"]):
+        return upload["client_id"]
+    if scope["path"].startswith(SOCKET_PREFIX):
+        return parse_qs(scope.get("query_string", b"").decode("latin-1")).get("client_id", [""])[0]
+    return None
+
+
+def may_use_page(scope: Scope, client_id: str) -> bool:
+    """Whether the request comes from the browser session that opened the page `client_id`. A page that is gone
+    (the server restarted, say) is no one's: NiceGUI refuses it and the tab reloads."""
     requester = (scope.get("session") or {}).get("id")
-    return client is not None and requester is not None and client.request.session.get("id") == requester
+    if not client_id or requester is None:
+        return False
+    client = Client.instances.get(client_id)
+    return client is None or client.request.session.get("id") == requester
 
 
 def is_public(path: str) -> bool:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import Integer, and_, or_, text
+from sqlalchemy import Integer, and_, insert, or_, text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, delete, select, update
 
@@ -40,6 +40,13 @@ CONVERSATION_ORDER = (
 def title_from(text: str) -> str:
     words = " ".join(text.split())
     return words if len(words) <= TITLE_LENGTH else words[: TITLE_LENGTH - 1].rstrip() + "…"
+
+
+def _reply_update(message_id: int, fields: dict):
+    clean = {
+        name: without_lone_surrogates(value) if isinstance(value, str) else value for name, value in fields.items()
+    }
+    return update(Message).where(col(Message.id) == message_id).values(**clean, updated_at=utc_now())
 
 
 class ChatRepository:
@@ -151,25 +158,19 @@ class ChatRepository:
     def set_leaf(self, conversation_id: str, message_id: int) -> None:
         self._update_conversation(conversation_id, leaf_id=message_id)
 
-    @staticmethod
-    def _update_reply(session: Session, message_id: int, fields: dict) -> None:
-        """Write the given fields of an assistant message (content, status, error, usage, finish reason)."""
-        fields = {
-            name: without_lone_surrogates(value) if isinstance(value, str) else value for name, value in fields.items()
-        }
-        session.exec(update(Message).where(col(Message.id) == message_id).values(**fields, updated_at=utc_now()))
-
     def write_replies(self, pieces: list[tuple[int, str]], finals: list[tuple[int, dict]]) -> None:
         """One transaction: new pieces of replies being written, and the final state of replies that ended (their
-        whole text becomes the message's content, and their pieces go)."""
-        with self._session() as session:
-            session.add_all(
-                ReplyPiece(message_id=message_id, text=without_lone_surrogates(text)) for message_id, text in pieces
-            )
+        whole text becomes the message's content, and their pieces go). Plain SQL, no ORM session: this runs every
+        few tokens of every reply."""
+        with self.engine.begin() as connection:
+            if pieces:
+                rows = [
+                    {"message_id": message_id, "text": without_lone_surrogates(text)} for message_id, text in pieces
+                ]
+                connection.execute(insert(ReplyPiece), rows)
             for message_id, fields in finals:
-                self._update_reply(session, message_id, fields)
-                session.exec(delete(ReplyPiece).where(col(ReplyPiece.message_id) == message_id))
-            session.commit()
+                connection.execute(_reply_update(message_id, fields))
+                connection.execute(delete(ReplyPiece).where(col(ReplyPiece.message_id) == message_id))
 
     def reply_text(self, message_id: int) -> str:
         """A reply's text as stored: its content, then the pieces written since (while it is being written)."""
@@ -179,9 +180,9 @@ class ChatRepository:
             return (message.content if message else "") + "".join(session.exec(query).all())
 
     def save_reply(self, message_id: int, **fields: object) -> None:
-        with self._session() as session:
-            self._update_reply(session, message_id, fields)
-            session.commit()
+        """Write the given fields of an assistant message (content, status, error, usage, finish reason)."""
+        with self.engine.begin() as connection:
+            connection.execute(_reply_update(message_id, fields))
 
     def mark_streaming_interrupted(self) -> int:
         """At start-up, a reply still marked streaming was cut off by a crash: its pieces become its text, and it

@@ -39,15 +39,20 @@ def raw_request(port: int, request: str) -> tuple[int, str]:
     return int(head.split()[1]), head.lower()
 
 
-def websocket_handshake(port: int, host: str, origin: str | None = None) -> int:
+def websocket_handshake(
+    port: int, host: str, origin: str | None = None, page: str | None = "", cookie: str | None = None
+) -> int:
+    """A socket.io websocket opening; `page` is the client id NiceGUI's script names (None: it names none)."""
+    query = "EIO=4&transport=websocket" + (f"&client_id={page}" if page is not None else "")
     lines = [
-        "GET /_nicegui_ws/socket.io/?EIO=4&transport=websocket HTTP/1.1",
+        f"GET /_nicegui_ws/socket.io/?{query} HTTP/1.1",
         f"Host: {host}",
         "Upgrade: websocket",
         "Connection: Upgrade",
         "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==",
         "Sec-WebSocket-Version: 13",
         *([f"Origin: {origin}"] if origin else []),
+        *([f"Cookie: chat_session={cookie}"] if cookie else []),
     ]
     status, _ = raw_request(port, "\r\n".join(lines) + "\r\n\r\n")
     return status
@@ -60,6 +65,13 @@ def static_asset(server) -> str:
 def rss_mib(pid: int) -> float:
     status = Path(f"/proc/{pid}/status").read_text()
     return int(re.search(r"VmRSS:\s+(\d+) kB", status).group(1)) / 1024
+
+
+def a_browser_with_a_page(server) -> tuple[str, str]:
+    """A browser session that opened the chat: its session cookie and its page's client id."""
+    with httpx.Client(base_url=server.url) as browser:
+        page = browser.get("/")
+        return browser.cookies["chat_session"], re.search(r"'client_id': '([0-9a-f-]+)'", page.text).group(1)
 
 
 # -- DNS rebinding: only this server's own names are answered
@@ -100,7 +112,20 @@ def test_this_machines_own_names_are_answered(server):
     for host in ("127.0.0.1", "localhost", "LOCALHOST.", "[::1]"):
         status, _ = raw_request(port, f"GET /login HTTP/1.1\r\nHost: {host}:{port}\r\nConnection: close\r\n\r\n")
         assert status == 200, host
-        assert websocket_handshake(port, f"{host}:{port}", f"http://{host}:{port}") == 101, host
+        cookie, page = a_browser_with_a_page(server)
+        assert websocket_handshake(port, f"{host}:{port}", f"http://{host}:{port}", page, cookie) == 101, host
+
+
+def test_a_pages_socket_opens_only_for_the_browser_that_opened_the_page(server):
+    port = port_of(server)
+    here = f"127.0.0.1:{port}"
+    owner, page = a_browser_with_a_page(server)
+    stranger, _ = a_browser_with_a_page(server)
+
+    assert websocket_handshake(port, here, page=page, cookie=owner) == 101
+    assert websocket_handshake(port, here, page=page, cookie=stranger) == 403
+    assert websocket_handshake(port, here, page=page) == 403, "no session at all"
+    assert websocket_handshake(port, here, page=None, cookie=owner) == 403, "a socket that names no page"
 
 
 # -- other sites' pages: no socket, no polling, no posts
@@ -112,7 +137,11 @@ def test_another_sites_page_can_open_no_socket_and_is_never_named_as_allowed(ser
 
     assert websocket_handshake(port, here, f"http://{EVIL}") == 403
     assert websocket_handshake(port, here, "null") == 403
-    polling = f"GET /_nicegui_ws/socket.io/?EIO=4&transport=polling HTTP/1.1\r\nHost: {here}\r\n"
+    cookie, page = a_browser_with_a_page(server)
+    polling = (
+        f"GET /_nicegui_ws/socket.io/?EIO=4&transport=polling&client_id={page} HTTP/1.1\r\n"
+        f"Host: {here}\r\nCookie: chat_session={cookie}\r\n"
+    )
     status, head = raw_request(port, polling + f"Origin: https://{EVIL}\r\nConnection: close\r\n\r\n")
     assert status == 403 and "access-control-allow-origin" not in head
     status, head = raw_request(port, polling + f"Origin: http://{here}\r\nConnection: close\r\n\r\n")
