@@ -16,7 +16,7 @@ from app.chat.service import ChatService
 from app.providers.catalog import ModelCatalog, build_providers
 from app.security.access import LoginThrottle, is_loopback, lan_urls, set_up_access
 from app.security.api_keys import ApiKeys
-from app.security.hosts import allowed_hosts, machine_names
+from app.security.hosts import allowed_hosts, machine_names, normalized
 from app.security.middleware import OwnNamesOnly, OwnPagesOnly, RequireSignIn, SecurityHeaders
 from app.settings import Settings
 from app.storage.database import DatabaseUnavailable, create_database
@@ -61,7 +61,9 @@ def main(argv: list[str] | None = None) -> None:
     app.add_middleware(RequireSignIn, access=access)
     app.add_middleware(OwnPagesOnly)
     app.add_middleware(ApiGate, keys=api_keys, max_body_bytes=settings.max_request_bytes)
-    app.add_middleware(OwnNamesOnly, hosts=allowed_hosts(settings.host, settings.allowed_hosts, network_names))
+    own_names = allowed_hosts(settings.host, settings.allowed_hosts, network_names)
+    proxy_names = frozenset(normalized(name) for name in settings.allowed_hosts)
+    app.add_middleware(OwnNamesOnly, hosts=own_names, proxy_hosts=proxy_names)
     app.add_middleware(SecurityHeaders)
     register_login(access, LoginThrottle())
     register_pages(service, access, api_keys)

@@ -51,10 +51,33 @@ def host_name(host_header: str) -> str:
 
 def origin_host(origin: str) -> str | None:
     """The host of an `Origin` header (`http://name:port`); None when it is not an http(s) origin (`null`, say)."""
+    found = _origin_parts(origin)
+    return found[0] if found else None
+
+
+def is_same_origin(origin: str, host_header: str, scheme: str) -> bool:
+    """Whether `Origin` is the very site the request was sent to (`Host`), port included: another app on this
+    machine, on another port, is another site."""
+    found = _origin_parts(origin)
+    return found is not None and found == _host_and_port(host_header, scheme)
+
+
+def _host_and_port(host_header: str, scheme: str) -> tuple[str, int]:
+    _, colon, port = host_header.strip().rpartition(":")
+    if not colon or not port.isdigit():  # no port given: `example.org`, `[::1]`
+        return host_name(host_header), DEFAULT_PORTS.get(scheme, 80)
+    return host_name(host_header), int(port)
+
+
+DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443}
+
+
+def _origin_parts(origin: str) -> tuple[str, int] | None:
     try:
         parts = urlsplit(origin.strip())
+        port = parts.port
     except ValueError:
         return None
     if parts.scheme not in ("http", "https") or not parts.hostname:
         return None
-    return normalized(parts.hostname)
+    return normalized(parts.hostname), port or DEFAULT_PORTS[parts.scheme]

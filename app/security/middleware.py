@@ -15,7 +15,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, RedirectRespons
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.security.access import Access
-from app.security.hosts import host_name, origin_host
+from app.security.hosts import host_name, is_same_origin, origin_host
 from app.security.sign_in import adopt_pending_sign_in
 
 # What NiceGUI needs and nothing more: Vue compiles templates at run time ('unsafe-eval'), the page bootstraps
@@ -60,9 +60,11 @@ class OwnNamesOnly:
     - `Origin`: a browser names the page behind a websocket, a socket.io poll or a POST; another site's is refused.
       Clients that send no Origin (curl, scripts) are not browsers acting for another site."""
 
-    def __init__(self, app: ASGIApp, hosts: frozenset[str]) -> None:
+    def __init__(self, app: ASGIApp, hosts: frozenset[str], proxy_hosts: frozenset[str] = frozenset()) -> None:
         self.app = app
         self.hosts = hosts
+        # Names the person added (ALLOWED_HOSTS): behind a reverse proxy the page's origin is the proxy's.
+        self.proxy_hosts = proxy_hosts
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket"):
@@ -74,9 +76,14 @@ class OwnNamesOnly:
             advice = "If that name is yours (a reverse proxy, say), add it to ALLOWED_HOSTS."
             return await refuse(scope, receive, send, 421, f"This server does not answer to {named!r}. {advice}")
         origin = headers.get("origin")
-        if origin is not None and self._checks_origin(scope) and origin_host(origin) not in self.hosts:
+        if origin is not None and self._checks_origin(scope) and not self._own_origin(origin, headers, scope):
             return await refuse(scope, receive, send, 403, "Requests from another site's pages are refused.")
         await self.app(scope, receive, send)
+
+    def _own_origin(self, origin: str, headers: Headers, scope: Scope) -> bool:
+        return is_same_origin(origin, headers.get("host", ""), scope.get("scheme", "http")) or (
+            origin_host(origin) in self.proxy_hosts
+        )
 
     @staticmethod
     def _checks_origin(scope: Scope) -> bool:

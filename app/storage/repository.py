@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from sqlalchemy import Integer, and_, insert, or_, text
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session, col, delete, select, update
 
 from app.storage.models import (
@@ -40,6 +40,9 @@ CONVERSATION_ORDER = (
 def title_from(text: str) -> str:
     words = " ".join(text.split())
     return words if len(words) <= TITLE_LENGTH else words[: TITLE_LENGTH - 1].rstrip() + "…"
+
+
+ADD_PIECES = insert(ReplyPiece)
 
 
 def _reply_update(message_id: int, fields: dict):
@@ -158,19 +161,27 @@ class ChatRepository:
     def set_leaf(self, conversation_id: str, message_id: int) -> None:
         self._update_conversation(conversation_id, leaf_id=message_id)
 
-    def write_replies(self, pieces: list[tuple[int, str]], finals: list[tuple[int, dict]]) -> None:
+    def write_replies(
+        self, pieces: list[tuple[int, str]], finals: list[tuple[int, dict]], connection: Connection | None = None
+    ) -> None:
         """One transaction: new pieces of replies being written, and the final state of replies that ended (their
-        whole text becomes the message's content, and their pieces go). Plain SQL, no ORM session: this runs every
-        few tokens of every reply."""
-        with self.engine.begin() as connection:
+        whole text becomes the message's content, and their pieces go). Plain SQL on a connection the writer keeps
+        (`connection`), not an ORM session from the pool: this runs every few tokens of every reply, and that
+        machinery cost three times the commit itself."""
+        if connection is None:
+            with self.engine.connect() as own:
+                return self.write_replies(pieces, finals, own)
+        try:
             if pieces:
-                rows = [
-                    {"message_id": message_id, "text": without_lone_surrogates(text)} for message_id, text in pieces
-                ]
-                connection.execute(insert(ReplyPiece), rows)
+                rows = [{"message_id": message, "text": without_lone_surrogates(text)} for message, text in pieces]
+                connection.execute(ADD_PIECES, rows)
             for message_id, fields in finals:
                 connection.execute(_reply_update(message_id, fields))
                 connection.execute(delete(ReplyPiece).where(col(ReplyPiece.message_id) == message_id))
+            connection.commit()
+        except BaseException:
+            connection.rollback()
+            raise
 
     def reply_text(self, message_id: int) -> str:
         """A reply's text as stored: its content, then the pieces written since (while it is being written)."""

@@ -103,10 +103,10 @@ async def test_a_write_that_fails_outright_is_retried_until_it_works(service, fa
     real_write = service.repository.write_replies
     failing = {"on": True}
 
-    def write_replies(pieces, finals):
+    def write_replies(pieces, finals, connection=None):
         if failing["on"]:
             raise OSError(28, "No space left on device")
-        return real_write(pieces, finals)
+        return real_write(pieces, finals, connection)
 
     monkeypatch.setattr(service.repository, "write_replies", write_replies)
     generation = await service.send(None, "Go", OPENAI)

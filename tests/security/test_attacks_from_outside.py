@@ -135,9 +135,11 @@ def test_another_sites_page_can_open_no_socket_and_is_never_named_as_allowed(ser
     port = port_of(server)
     here = f"127.0.0.1:{port}"
 
-    assert websocket_handshake(port, here, f"http://{EVIL}") == 403
-    assert websocket_handshake(port, here, "null") == 403
-    cookie, page = a_browser_with_a_page(server)
+    cookie, page = a_browser_with_a_page(server)  # the person's own page, open in their browser
+
+    assert websocket_handshake(port, here, f"http://{here}", page, cookie) == 101
+    for other_site in (f"http://{EVIL}", "null", f"http://127.0.0.1:{port + 1}", "file://"):
+        assert websocket_handshake(port, here, other_site, page, cookie) == 403, other_site
     polling = (
         f"GET /_nicegui_ws/socket.io/?EIO=4&transport=polling&client_id={page} HTTP/1.1\r\n"
         f"Host: {here}\r\nCookie: chat_session={cookie}\r\n"
