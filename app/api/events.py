@@ -61,6 +61,23 @@ def storage_event(generation: Generation) -> dict:
     }
 
 
+async def reply_ended(generation: Generation, patience: float = STORAGE_PATIENCE_SECONDS) -> bool:
+    """Wait for the reply to end; False if, `patience` seconds after the provider finished, its end still could not
+    be stored (it will be, once the database is writable)."""
+    while True:
+        try:
+            await asyncio.wait_for(generation.wait(), 1.0)
+            return True
+        except TimeoutError:
+            if storage_gave_out(generation, patience):
+                return False
+
+
+def storage_gave_out(generation: Generation, patience: float) -> bool:
+    stuck = generation.provider_done and generation.save_warning is not None
+    return stuck and time.monotonic() - (generation.ended_at or 0.0) > patience
+
+
 def reply_body(generation: Generation) -> dict:
     """The whole reply, for `stream: false`."""
     body = final_event(generation)
@@ -109,7 +126,7 @@ async def reply_events(
             try:
                 piece = await asyncio.wait_for(pieces.get(), min(keep_alive, 1.0) if saving_the_end else keep_alive)
             except TimeoutError:
-                if saving_the_end and time.monotonic() - (generation.ended_at or 0.0) > patience:
+                if storage_gave_out(generation, patience):
                     yield sse(storage_event(generation))
                     return
                 yield ": keep-alive\n\n"  # a comment line: proxies keep the connection, clients ignore it

@@ -8,7 +8,7 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from nicegui import app
 from pydantic import BaseModel
 
-from app.api.events import reply_body, reply_events
+from app.api.events import reply_body, reply_ended, reply_events
 from app.chat.service import ChatService, InputRefused
 from app.storage.models import Conversation, Message
 
@@ -52,7 +52,8 @@ def register_api(service: ChatService) -> None:
         if body.stream:
             headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}  # no proxy may hold tokens back
             return StreamingResponse(reply_events(generation), media_type="text/event-stream", headers=headers)
-        await generation.wait()
+        if not await reply_ended(generation):
+            return JSONResponse({"error": generation.save_warning, "error_code": "STORAGE"}, status_code=503)
         result = reply_body(generation)
         if "error" not in result:
             return result

@@ -43,6 +43,26 @@ class InputRefused(ValueError):
         self.status = status
 
 
+class StorageFailed(InputRefused):
+    """The database would not take a write (locked by another process, disk full): nothing was changed."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"Could not save ({reason}); nothing was changed. Try again in a moment.", 503)
+        self.reason = reason
+
+
+@contextlib.contextmanager
+def _told_nothing_was_sent() -> Iterator[None]:
+    """A message that could not be stored says what became of it."""
+    try:
+        yield
+    except StorageFailed as failure:
+        message = (
+            f"Could not save your message ({failure.reason}). Nothing was sent, and your text is still in the box."
+        )
+        raise InputRefused(message, 503) from None
+
+
 def _check_options(options: ConversationOptions) -> None:
     if options.temperature is not None and not 0 <= options.temperature <= 2:
         raise InputRefused("The temperature goes from 0 to 2.")
@@ -129,7 +149,7 @@ class ChatService:
             _check_options(options)
         if conversation_id is not None:
             self._require_idle(conversation_id)
-        with self._setting_up(conversation_id):
+        with self._setting_up(conversation_id), _told_nothing_was_sent():
             if conversation_id is None:
                 conversation_id = (await self._write(self.repository.create_conversation, model.key)).id
                 if options is not None:
@@ -160,7 +180,7 @@ class ChatService:
         if original is None or original.role != Role.USER:
             raise InputRefused("Only your own messages in this conversation can be edited.")
         model = self._model(model_key)
-        with self._setting_up(conversation_id):
+        with self._setting_up(conversation_id), _told_nothing_was_sent():
             prompt = await self._write(
                 self.repository.add_message,
                 conversation_id,
@@ -172,7 +192,7 @@ class ChatService:
             )
             return await self._start_reply(conversation_id, model, prompt, branched=True)
 
-    def switch(self, conversation_id: str, message_id: int, step: int) -> None:
+    async def switch(self, conversation_id: str, message_id: int, step: int) -> None:
         """Show another version of a message (`step` -1: the one before, +1: the one after) and what followed it."""
         self._require_idle(conversation_id)
         every = self.repository.messages(conversation_id)
@@ -181,16 +201,16 @@ class ChatService:
             raise InputRefused("That message is not in this conversation.", status=404)
         family = siblings(every, message)
         chosen = family[max(0, min(len(family) - 1, family.index(message) + step))]
-        self.repository.set_leaf(conversation_id, latest_leaf(every, chosen).id)
+        await self._write(self.repository.set_leaf, conversation_id, latest_leaf(every, chosen).id)
 
     def stop(self, conversation_id: str) -> None:
         if generation := self._generations.get(conversation_id):
             generation.stop()
 
-    def configure(self, conversation_id: str, options: ConversationOptions) -> None:
+    async def configure(self, conversation_id: str, options: ConversationOptions) -> None:
         """The conversation's own system prompt, temperature and reply length, used from its next reply on."""
         _check_options(options)
-        self._store_options(conversation_id, options)
+        await self._write(self._store_options, conversation_id, options)
 
     def _store_options(self, conversation_id: str, options: ConversationOptions) -> None:
         system_prompt = without_lone_surrogates(options.system_prompt) if options.system_prompt else None
@@ -207,35 +227,35 @@ class ChatService:
     def presets(self) -> dict[str, str]:
         return {preset.name: preset.text for preset in self.repository.presets()}
 
-    def save_preset(self, name: str, text: str) -> None:
+    async def save_preset(self, name: str, text: str) -> None:
         if not name.strip() or not text.strip():
             raise InputRefused("A preset needs a name and a system prompt.")
-        self.repository.save_preset(name.strip()[:100], without_lone_surrogates(text))
+        await self._write(self.repository.save_preset, name.strip()[:100], without_lone_surrogates(text))
 
-    def rename(self, conversation_id: str, title: str) -> None:
+    async def rename(self, conversation_id: str, title: str) -> None:
         if not title.strip():
             raise InputRefused("A title cannot be empty.")
-        self.repository.rename_conversation(conversation_id, title)
+        await self._write(self.repository.rename_conversation, conversation_id, title)
 
-    def pin(self, conversation_id: str, pinned: bool) -> None:
-        self.repository.pin_conversation(conversation_id, pinned)
+    async def pin(self, conversation_id: str, pinned: bool) -> None:
+        await self._write(self.repository.pin_conversation, conversation_id, pinned)
 
     async def delete(self, conversation_id: str) -> None:
         """Delete a conversation and its messages; a reply still being written there is stopped first."""
         if generation := self._generations.get(conversation_id):
             generation.stop()
             await asyncio.gather(generation.wait(), return_exceptions=True)
-        self.repository.delete_conversation(conversation_id)
+        await self._write(self.repository.delete_conversation, conversation_id)
 
     def export(self, conversation_id: str | None, as_markdown: bool) -> str:
         """One conversation, or all of them (None), as JSON that imports back exactly or as Markdown to read."""
         ids = [conversation_id] if conversation_id else [c.id for c in self.repository.list_conversations(limit=None)]
         return (export_markdown if as_markdown else export_json)(self.repository, ids)
 
-    def import_conversations(self, raw: bytes) -> int:
+    async def import_conversations(self, raw: bytes) -> int:
         """Conversations from an export of this app; refused with a message when the file is not one."""
         try:
-            return import_json(self.repository, raw)
+            return await self._write(import_json, self.repository, raw)
         except ImportRefused as refusal:
             raise InputRefused(str(refusal)) from None
 
@@ -282,10 +302,7 @@ class ChatService:
             return await asyncio.to_thread(write, *args, **kwargs)
         except (SQLAlchemyError, OSError) as error:
             reason = " ".join(str(getattr(error, "orig", None) or error).split())[:200]
-            raise InputRefused(
-                f"Could not save your message ({reason}). Nothing was sent, and your text is still in the box.",
-                status=503,
-            ) from None
+            raise StorageFailed(reason) from None
 
     def _check_text(self, text: str) -> None:
         if not text.strip():

@@ -244,11 +244,11 @@ class ChatPage:
             return
         self._append_exchange(generation)
 
-    def switch_version(self, message_id: int, step: int) -> None:
+    async def switch_version(self, message_id: int, step: int) -> None:
         if self.conversation_id is None or not self._signed_in():
             return
         try:
-            self.service.switch(self.conversation_id, message_id, step)
+            await self.service.switch(self.conversation_id, message_id, step)
         except InputRefused as refusal:
             ui.notify(str(refusal), type="warning")
             return

@@ -78,21 +78,26 @@ class ConversationList:
                 ui.menu_item("Delete", lambda c=conversation: self._confirm_delete(c)).mark("Delete")
         return row
 
-    def _toggle_pin(self, conversation: Conversation) -> None:
-        if self.allowed():
-            self.service.pin(conversation.id, conversation.pinned_at is None)
-            self.render()
+    async def _toggle_pin(self, conversation: Conversation) -> None:
+        if not self.allowed():
+            return
+        try:
+            await self.service.pin(conversation.id, conversation.pinned_at is None)
+        except InputRefused as refusal:
+            ui.notify(str(refusal), type="warning")
+            return
+        self.render()
 
     def _ask_title(self, conversation: Conversation) -> None:
         with ui.dialog() as dialog, ui.card().classes("w-96 gap-3"):
             ui.label("Rename conversation").classes("text-h6")
             title = ui.input("Title", value=conversation.title).props("outlined autofocus").classes("w-full")
 
-            def save() -> None:
+            async def save() -> None:
                 if not self.allowed():
                     return
                 try:
-                    self.service.rename(conversation.id, title.value or "")
+                    await self.service.rename(conversation.id, title.value or "")
                 except InputRefused as refusal:
                     ui.notify(str(refusal), type="warning")
                     return
@@ -114,7 +119,11 @@ class ConversationList:
                 if not self.allowed():
                     return
                 dialog.close()
-                await self.service.delete(conversation.id)
+                try:
+                    await self.service.delete(conversation.id)
+                except InputRefused as refusal:
+                    ui.notify(str(refusal), type="warning")
+                    return
                 if conversation.id == self.current_id():
                     ui.navigate.to("/")
                 else:

@@ -53,7 +53,7 @@ class ImportDialog:
         if not self.allowed():
             return
         try:
-            added = self.service.import_conversations(await upload.file.read())
+            added = await self.service.import_conversations(await upload.file.read())
         except InputRefused as refusal:
             ui.notify(str(refusal), type="negative", multi_line=True)
             return

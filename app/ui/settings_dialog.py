@@ -52,7 +52,7 @@ class SettingsDialog:
         self.max_tokens.value = options.max_output_tokens
         self.dialog.open()
 
-    def save(self) -> None:
+    async def save(self) -> None:
         if not self.allowed():
             return
         max_tokens = self.max_tokens.value
@@ -63,7 +63,7 @@ class SettingsDialog:
         )
         try:
             if (conversation_id := self.current_id()) is not None:
-                self.service.configure(conversation_id, options)
+                await self.service.configure(conversation_id, options)
             else:
                 self.pending = options
                 self.keep_for_new(options)
@@ -73,11 +73,11 @@ class SettingsDialog:
         self.dialog.close()
         ui.notify("Settings saved: they apply from the next reply.", timeout=1500)
 
-    def save_preset(self) -> None:
+    async def save_preset(self) -> None:
         if not self.allowed():
             return
         try:
-            self.service.save_preset(self.preset_name.value or "", self.system_prompt.value or "")
+            await self.service.save_preset(self.preset_name.value or "", self.system_prompt.value or "")
         except InputRefused as refusal:
             ui.notify(str(refusal), type="warning")
             return

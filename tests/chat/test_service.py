@@ -181,7 +181,7 @@ async def test_retry_asks_again_without_the_failed_attempt_in_the_context(servic
     shown = service.messages(failed.conversation_id)
     assert [(m.role, m.status) for m in shown] == [(Role.USER, Status.COMPLETE), (Role.ASSISTANT, Status.COMPLETE)]
     assert service.versions(failed.conversation_id)[shown[-1].id] == Version(2, 2)
-    service.switch(failed.conversation_id, shown[-1].id, -1)
+    await service.switch(failed.conversation_id, shown[-1].id, -1)
     assert service.messages(failed.conversation_id)[-1].content == "Broken ", "the failed attempt stays reachable"
 
 
@@ -304,9 +304,9 @@ async def test_an_edited_question_starts_a_new_branch_and_both_stay_reachable(se
     ]
     assert service.versions(conversation_id)[service.messages(conversation_id)[0].id] == Version(2, 2)
 
-    service.switch(conversation_id, service.messages(conversation_id)[0].id, -1)
+    await service.switch(conversation_id, service.messages(conversation_id)[0].id, -1)
     assert [m.content for m in service.messages(conversation_id)] == ["Capital of France?", "Paris."]
-    service.switch(conversation_id, service.messages(conversation_id)[0].id, +1)
+    await service.switch(conversation_id, service.messages(conversation_id)[0].id, +1)
     assert [m.content for m in service.messages(conversation_id)][-1] == "Madrid.", "the newest line of that version"
 
 

@@ -143,3 +143,41 @@ async def test_replies_are_released_once_they_end_and_no_page_shows_them(service
 
     assert not live_replies(), "a renderer outlived its reply"
     assert sum(ref() is not None for ref in ended) == 0, "replies that ended are still held"
+
+
+async def test_renaming_or_pinning_while_the_database_is_held_is_refused_without_stalling(
+    service_with, fakes, database_url
+):
+    service = await service_with(database_busy_timeout=0.2)
+    first = await finished(service.send(None, "First", OPENAI))
+    lag = LoopLag()
+
+    with write_lock_held(database_url):
+        for action in (service.rename(first.conversation_id, "New title"), service.pin(first.conversation_id, True)):
+            with pytest.raises(InputRefused, match=r"Could not save .*database is locked"):
+                await action
+
+    assert lag.stop() < 0.15
+    assert service.conversation(first.conversation_id).title == "First"
+
+
+async def test_an_api_stream_ends_with_a_storage_error_when_the_end_cannot_be_stored(service, fakes, monkeypatch):
+    import json
+
+    from app.api.events import reply_events
+
+    def no_room(pieces, finals, connection=None):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(service.repository, "write_replies", no_room)
+    fakes["openai"].play(Reply(tokens=TOKENS[:5]))
+    generation = await service.send(None, "Go", OPENAI)
+
+    events = [line async for line in reply_events(generation, patience=0.5)]
+
+    last = json.loads(events[-1].removeprefix("data: "))
+    assert last["error_code"] == "STORAGE" and last["done"] and "No space left" in last["error"]
+    assert not any('"token"' in line for line in events), "nothing unstored was sent"
+    monkeypatch.undo()  # the disk has room again: the end is stored after all
+    await finished(generation)
+    assert reply_row(service, generation.conversation_id).content == "".join(TOKENS[:5])
