@@ -86,7 +86,8 @@ class ReplyWriter:
                 retry_in = self._write(batch, retry_in, connection)
                 del batch  # while waiting for the next one, this thread holds no reply: ended ones can be freed
                 if retry_in:
-                    connection = self._drop(connection)  # a broken connection must not be the next try's
+                    self._drop(connection)  # a broken connection must not be the next try's
+                    connection = None
                     if self._closed_after(retry_in):
                         return
         finally:
@@ -125,7 +126,7 @@ class ReplyWriter:
             log.warning("Saving replies works again")
         for record, text, final in snapshot:
             record.written = len(text)
-            record.loop.call_soon_threadsafe(record.on_written, len(text), final is not None)
+            _tell(record, record.on_written, len(text), final is not None)
         time.sleep(GROUP_SECONDS)
         return 0.0
 
@@ -150,7 +151,7 @@ class ReplyWriter:
                 # Newer text may have come for a reply meanwhile: it is the same record, so nothing is lost.
                 self._waiting.setdefault(record.message_id, record)
         for record in batch:
-            record.loop.call_soon_threadsafe(record.on_failing, reason)
+            _tell(record, record.on_failing, reason)
 
     def _closed_after(self, seconds: float) -> bool:
         """Wait before the next try; True when the writer was closed and its time to finish is up."""
@@ -160,3 +161,9 @@ class ReplyWriter:
             return False
         time.sleep(max(0.0, min(seconds, self._give_up_at - time.monotonic())))
         return time.monotonic() >= self._give_up_at
+
+
+def _tell(record: ReplyRecord, callback: Callable[..., None], *args: object) -> None:
+    """Run `callback(*args)` on the reply's event loop; one that has closed (the server is gone) hears nothing."""
+    with contextlib.suppress(RuntimeError):
+        record.loop.call_soon_threadsafe(callback, *args)
