@@ -14,7 +14,7 @@ from app.api.gate import ApiGate
 from app.api.routes import register_api
 from app.chat.service import ChatService
 from app.providers.catalog import ModelCatalog, build_providers
-from app.security.access import LoginThrottle, is_loopback, lan_urls, set_up_access
+from app.security.access import Access, LoginThrottle, is_loopback, lan_urls, set_up_access
 from app.security.api_keys import ApiKeys
 from app.security.hosts import allowed_hosts, machine_names, normalized
 from app.security.middleware import OwnNamesOnly, OwnPagesOnly, RequireSignIn, SecurityHeaders
@@ -36,6 +36,19 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+def add_protection(settings: Settings, access: Access, api_keys: ApiKeys) -> None:
+    """The checks every request passes. The last added is the outermost: names and origins first, then the API's
+    key and body size, then whose page a socket or upload is for, then the login."""
+    network_names = machine_names() if not is_loopback(settings.host) else ()
+    own_names = allowed_hosts(settings.host, settings.allowed_hosts, network_names)
+    proxy_names = frozenset(normalized(name) for name in settings.allowed_hosts)
+    app.add_middleware(RequireSignIn, access=access)
+    app.add_middleware(OwnPagesOnly)
+    app.add_middleware(ApiGate, keys=api_keys, max_body_bytes=settings.max_request_bytes)
+    app.add_middleware(OwnNamesOnly, hosts=own_names, proxy_hosts=proxy_names)
+    app.add_middleware(SecurityHeaders)
+
+
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     overrides = {name: getattr(args, name) for name in ("host", "port") if getattr(args, name) is not None}
@@ -55,16 +68,7 @@ def main(argv: list[str] | None = None) -> None:
     catalog = ModelCatalog(build_providers(settings), settings.model_discovery_timeout)
     service = ChatService(repository, catalog, settings)
     api_keys = ApiKeys(repository, settings.chat_api_key.get_secret_value() if settings.chat_api_key else None)
-    network_names = machine_names() if not is_loopback(settings.host) else ()
-    # The last added is the outermost: names and origins first, then the API's key and body size, then whose page,
-    # then the login.
-    app.add_middleware(RequireSignIn, access=access)
-    app.add_middleware(OwnPagesOnly)
-    app.add_middleware(ApiGate, keys=api_keys, max_body_bytes=settings.max_request_bytes)
-    own_names = allowed_hosts(settings.host, settings.allowed_hosts, network_names)
-    proxy_names = frozenset(normalized(name) for name in settings.allowed_hosts)
-    app.add_middleware(OwnNamesOnly, hosts=own_names, proxy_hosts=proxy_names)
-    app.add_middleware(SecurityHeaders)
+    add_protection(settings, access, api_keys)
     register_login(access, LoginThrottle())
     register_pages(service, access, api_keys)
     register_api(service)
