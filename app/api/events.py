@@ -74,8 +74,8 @@ async def reply_ended(generation: Generation, patience: float = STORAGE_PATIENCE
 
 
 def storage_gave_out(generation: Generation, patience: float) -> bool:
-    stuck = generation.provider_done and generation.save_warning is not None
-    return stuck and time.monotonic() - (generation.ended_at or 0.0) > patience
+    waited = time.monotonic() - (generation.ended_at or 0.0)
+    return generation.end_waits_for_storage and waited > patience
 
 
 def reply_body(generation: Generation) -> dict:
@@ -122,9 +122,9 @@ async def reply_events(
     unsubscribe = generation.subscribe(on_change)
     try:
         while True:
-            saving_the_end = generation.provider_done and generation.save_warning is not None
+            wait = min(keep_alive, 1.0) if generation.end_waits_for_storage else keep_alive
             try:
-                piece = await asyncio.wait_for(pieces.get(), min(keep_alive, 1.0) if saving_the_end else keep_alive)
+                piece = await asyncio.wait_for(pieces.get(), wait)
             except TimeoutError:
                 if storage_gave_out(generation, patience):
                     yield sse(storage_event(generation))

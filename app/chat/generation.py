@@ -96,6 +96,11 @@ class Generation:
             await asyncio.shield(self.task)
 
     @property
+    def end_waits_for_storage(self) -> bool:
+        """The provider is done, but the reply's end cannot be stored yet (the database is failing)."""
+        return self.provider_done and self.save_warning is not None
+
+    @property
     def shown_notice(self) -> str | None:
         """What the reply's notice line says: trouble saving first, then a retry or a queue."""
         return self.save_warning or self.notice
@@ -131,14 +136,8 @@ class Generation:
 
     def stats(self) -> dict[str, object]:
         """What a reply's footer tells: its text and token counts, time to first token and duration."""
-        fields = self.saved_fields()
+        fields = {"content": self.text, **self.end_fields(self.status, self.error)}
         return {name: fields[name] for name in STATS_FIELDS}
-
-    def saved_fields(self) -> dict[str, object]:
-        return {
-            "content": self.text,
-            **self.end_fields(self.status, self.error),
-        }
 
     def end_fields(self, status: Status, error: str | None) -> dict[str, object]:
         """Everything stored about the reply but its text, were it to end with `status`."""

@@ -16,6 +16,7 @@ from app.providers.base import ChatRequest, ChatTurn
 from app.providers.catalog import ModelCatalog, ModelOption
 from app.settings import Settings
 from app.storage.branches import Version, latest_leaf, path_to, siblings, versions
+from app.storage.database import failure_reason
 from app.storage.exchange import ImportRefused, export_json, export_markdown, import_json
 from app.storage.models import Conversation, Message, Role, Status
 from app.storage.reply_writer import ReplyWriter
@@ -301,8 +302,7 @@ class ChatService:
         try:
             return await asyncio.to_thread(write, *args, **kwargs)
         except (SQLAlchemyError, OSError) as error:
-            reason = " ".join(str(getattr(error, "orig", None) or error).split())[:200]
-            raise StorageFailed(reason) from None
+            raise StorageFailed(failure_reason(error)) from None
 
     def _check_text(self, text: str) -> None:
         if not text.strip():

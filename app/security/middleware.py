@@ -48,6 +48,8 @@ PUBLIC_PREFIXES = ("/_nicegui/", "/_nicegui_ws/", "/api/")
 # NiceGUI's upload route for an element of a page: it changes what the page holds, so it is never public, and only
 # the browser session that owns the page may use it.
 UPLOAD_PATH = re.compile(r"^/_nicegui/client/(?P<client_id>[^/]+)/upload/")
+# A long message posted for a page before its Send (app/ui/drafts.py): also only from the page's own session.
+DRAFT_PATH = re.compile(r"^/drafts/(?P<client_id>[^/]+)$")
 # Requests that only read: a cross-site form or script can send them, but the browser hides the answer from it.
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 SOCKET_PREFIX = "/_nicegui_ws/"
@@ -147,8 +149,9 @@ class RequireSignIn:
 
 
 class OwnPagesOnly:
-    """A page's socket and its uploads are taken only from the browser session that opened the page: a page's id is
-    unguessable, but never a key by itself. NiceGUI's own script names the page in every socket request."""
+    """A page's socket, its uploads and its drafts are taken only from the browser session that opened the page: a
+    page's id is unguessable, but never a key by itself. NiceGUI's own script names the page in every socket
+    request."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -162,9 +165,10 @@ class OwnPagesOnly:
 
 
 def page_named_by(scope: Scope) -> str | None:
-    """The page (NiceGUI client id) a socket or upload request is for; "" for a socket request that names none."""
-    if upload := UPLOAD_PATH.match(scope["path"]):
-        return upload["client_id"]
+    """The page (NiceGUI client id) a socket, upload or draft request is for; "" for a socket request that names
+    none."""
+    if for_page := UPLOAD_PATH.match(scope["path"]) or DRAFT_PATH.match(scope["path"]):
+        return for_page["client_id"]
     if scope["path"].startswith(SOCKET_PREFIX):
         return parse_qs(scope.get("query_string", b"").decode("latin-1")).get("client_id", [""])[0]
     return None

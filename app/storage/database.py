@@ -14,6 +14,12 @@ from app.storage import models  # noqa: F401  (registers the tables on SQLModel.
 from app.storage.search import install_search
 
 
+def failure_reason(error: BaseException) -> str:
+    """What a database failure says, in one short line: the driver's own words (`database is locked`, `database or
+    disk is full`) rather than SQLAlchemy's wrapping of them."""
+    return " ".join(str(getattr(error, "orig", None) or error).split())[:200]
+
+
 class DatabaseUnavailable(RuntimeError):
     """The database cannot be opened: the message names it and says why, in one line."""
 
@@ -29,8 +35,7 @@ def create_database(url: str, busy_timeout: float = 5.0) -> Engine:
     try:
         return _open(parsed, busy_timeout)
     except (OSError, SQLAlchemyError) as error:
-        reason = getattr(error, "orig", None) or error
-        raise DatabaseUnavailable(f"the database {where} cannot be opened: {reason}").with_traceback(None) from None
+        raise DatabaseUnavailable(f"the database {where} cannot be opened: {failure_reason(error)}") from None
 
 
 def _open(parsed: URL, busy_timeout: float) -> Engine:

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import SQLAlchemyError
 
+from app.storage.database import failure_reason
 from app.storage.repository import ChatRepository
 
 log = logging.getLogger(__name__)
@@ -51,7 +52,7 @@ class ReplyRecord:
 class ReplyWriter:
     def __init__(self, repository: ChatRepository) -> None:
         self.repository = repository
-        self._changed = threading.Condition()
+        self._changed = threading.Condition(threading.Lock())  # save() takes it for every token: no RLock needed
         self._waiting: dict[int, ReplyRecord] = {}
         self._closed = False
         self._give_up_at = float("inf")  # once closed: how long a failing write is still retried
@@ -142,7 +143,7 @@ class ReplyWriter:
             return batch
 
     def _failed(self, batch: list[ReplyRecord], error: Exception, retry_in: float) -> None:
-        reason = " ".join(str(getattr(error, "orig", None) or error).split())[:200]
+        reason = failure_reason(error)
         if retry_in == FIRST_RETRY_SECONDS:
             # A warning, not an error: nothing is lost, and the person is told; it is retried until it works.
             log.warning("Saving replies failed (%s); retrying until the database is writable", reason)

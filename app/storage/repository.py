@@ -52,6 +52,12 @@ def _reply_update(message_id: int, fields: dict):
     return update(Message).where(col(Message.id) == message_id).values(**clean, updated_at=utc_now())
 
 
+def _pieces_of(session: Session, message_id: int) -> str:
+    """The text a reply's pieces hold, in the order they were written."""
+    query = select(ReplyPiece.text).where(ReplyPiece.message_id == message_id).order_by(col(ReplyPiece.id))
+    return "".join(session.exec(query).all())
+
+
 class ChatRepository:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
@@ -187,8 +193,7 @@ class ChatRepository:
         """A reply's text as stored: its content, then the pieces written since (while it is being written)."""
         with self._session() as session:
             message = session.get(Message, message_id)
-            query = select(ReplyPiece.text).where(ReplyPiece.message_id == message_id).order_by(col(ReplyPiece.id))
-            return (message.content if message else "") + "".join(session.exec(query).all())
+            return (message.content if message else "") + _pieces_of(session, message_id)
 
     def save_reply(self, message_id: int, **fields: object) -> None:
         """Write the given fields of an assistant message (content, status, error, usage, finish reason)."""
@@ -201,8 +206,7 @@ class ChatRepository:
         with self._session() as session:
             cut_off = session.exec(select(Message).where(col(Message.status) == Status.STREAMING)).all()
             for message in cut_off:
-                query = select(ReplyPiece.text).where(ReplyPiece.message_id == message.id).order_by(col(ReplyPiece.id))
-                message.content += "".join(session.exec(query).all())
+                message.content += _pieces_of(session, message.id)
                 message.status = Status.INTERRUPTED
                 session.add(message)
                 session.exec(delete(ReplyPiece).where(col(ReplyPiece.message_id) == message.id))

@@ -128,6 +128,18 @@ def test_a_pages_socket_opens_only_for_the_browser_that_opened_the_page(server):
     assert websocket_handshake(port, here, page=None, cookie=owner) == 403, "a socket that names no page"
 
 
+def test_a_pages_long_draft_is_taken_only_from_the_browser_that_opened_the_page(server):
+    owner, page = a_browser_with_a_page(server)
+    stranger, _ = a_browser_with_a_page(server)
+
+    def post_draft(cookie: str | None) -> int:
+        cookies = {"chat_session": cookie} if cookie else None
+        return httpx.post(f"{server.url}/drafts/{page}", content=b"a long text", cookies=cookies).status_code
+
+    assert post_draft(stranger) == post_draft(None) == 403
+    assert post_draft(owner) == 204
+
+
 # -- other sites' pages: no socket, no polling, no posts
 
 
