@@ -94,6 +94,7 @@ def main(argv: list[str] | None = None) -> None:
             host=settings.host,
             port=settings.port,
             title="Chat",
+            language="en-US",
             reload=False,
             show=False,
             reconnect_timeout=settings.reconnect_timeout,

@@ -80,10 +80,12 @@ class AppProcess:
 
 
 @contextmanager
-def running_app(args: list[str], env: dict[str, str], cwd: Path, prefix: Sequence[str] = ()) -> Iterator[AppProcess]:
-    """`python main.py ARGS` on a free port until the block ends, then Ctrl+C. `prefix` runs it inside another
-    command (`unshare ...`), which must exec it."""
-    port = free_port()
+def running_app(
+    args: list[str], env: dict[str, str], cwd: Path, prefix: Sequence[str] = (), port: int | None = None
+) -> Iterator[AppProcess]:
+    """`python main.py ARGS` on `port` (a free one by default) until the block ends, then Ctrl+C. `prefix` runs
+    it inside another command (`unshare ...`), which must exec it."""
+    port = port or free_port()
     process = subprocess.Popen(
         [*prefix, sys.executable, str(PROJECT_ROOT / "main.py"), "--port", str(port), *args],
         cwd=cwd,
@@ -132,6 +134,7 @@ def chat_app(
     fakes: dict[str, FakeProviderServer] | None = None,
     prefix: Sequence[str] = (),
     database_url: str | None = None,
+    port: int | None = None,
     **env: str,
 ) -> Iterator[RunningApp]:
     """The app with fake providers (new ones, unless given) and its database in `tmp_path` (unless given)."""
@@ -140,5 +143,5 @@ def chat_app(
         environment = child_environment(fakes, database_url or f"sqlite:///{tmp_path / 'chat.db'}")
         environment.update({name.upper(): str(value) for name, value in TEST_TUNING.items()})
         environment.update(env)
-        with running_app(list(args), environment, tmp_path, prefix) as started:
+        with running_app(list(args), environment, tmp_path, prefix, port) as started:
             yield RunningApp(f"http://127.0.0.1:{started.port}", fakes, started)

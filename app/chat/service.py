@@ -237,6 +237,7 @@ class ChatService:
         if not title.strip():
             raise InputRefused("A title cannot be empty.")
         await self._write(self.repository.rename_conversation, conversation_id, title)
+        self.conversation_changes.notify(conversation_id)  # every tab's drawer and header
 
     async def pin(self, conversation_id: str, pinned: bool) -> None:
         await self._write(self.repository.pin_conversation, conversation_id, pinned)

@@ -23,7 +23,7 @@ from app.ui.incremental import Patch
 from app.ui.live_reply import LiveReply
 from app.ui.message_view import ReplyView, UserMessageView
 from app.ui.settings_dialog import SettingsDialog
-from app.ui.theme import apply_theme, theme_toggle
+from app.ui.theme import apply_theme, serve_static_files, theme_toggle
 
 CATALOG_WAIT_SECONDS = 2.0
 TOO_LONG_TO_UPLOAD = (
@@ -73,7 +73,7 @@ class ChatPage:
         ui.keyboard(self._on_key, ignore=[])
         self.render_history()
         self._watch_conversation()
-        self._unlisten = self.service.conversation_changes.add(lambda _: self._gone or self.conversation_list.render())
+        self._unlisten = self.service.conversation_changes.add(self._on_conversation_change)
         self.client.on_delete(self._forget)
 
     # -- layout
@@ -87,7 +87,8 @@ class ChatPage:
                 .props("dense options-dense outlined")
                 .classes("min-w-64")
             )
-            ui.space()
+            self.title = ui.label("").classes("chat-title grow").mark("conversation-title")
+            self._show_title()
             settings = SettingsDialog(self.service, lambda: self.conversation_id, self._signed_in, self._keep_options)
             settings_button = ui.button("Settings", icon="tune", on_click=settings.open)
             settings_button.props('flat no-caps aria-label="Conversation settings"')
@@ -95,8 +96,9 @@ class ChatPage:
             theme_toggle()
 
     def _build_drawer(self) -> None:
-        # Open beside the chat on a wide screen; on a phone it folds away behind the menu button.
-        with ui.left_drawer(value=None).classes("p-3") as self.drawer:
+        # Open beside the chat on a wide screen; on a phone it folds away behind the menu button. It takes the
+        # footer's corner too, so the message box is centred on the chat, as the messages are.
+        with ui.left_drawer(value=None, bottom_corner=True).classes("p-3") as self.drawer:
             new_chat = ui.button("New chat", icon="add", on_click=lambda: ui.navigate.to("/"))
             new_chat.props('outline no-caps aria-label="New chat"').classes("w-full")
             self.conversation_list = ConversationList(self.service, lambda: self.conversation_id, self._signed_in)
@@ -125,9 +127,26 @@ class ChatPage:
             )
             # Explicit labels: Quasar upper-cases button text on screen, and names should read as written.
             self.send_button = ui.button("Send", icon="send").on("click", self.send, js_handler="() => chatSend(emit)")
-            self.send_button.props("unelevated no-caps aria-label=Send")
+            self.send_button.props("unelevated no-caps aria-label=Send").classes("send-button")
             self.stop_button = ui.button("Stop", icon="stop", on_click=self.stop)
             self.stop_button.props("unelevated no-caps color=negative aria-label=Stop")
+
+    def _show_title(self) -> None:
+        """The conversation's title in the header and in the browser tab."""
+        conversation = self.service.conversation(self.conversation_id) if self.conversation_id else None
+        title = (conversation.title or "New conversation") if conversation else "New chat"
+        if self.title.text != title:
+            self.title.set_text(title)
+            self.title.props["title"] = title  # the whole of it, as a tooltip, when the header cuts it short
+            with self.title:  # the page's own context: this also runs from the service, after a title is written
+                ui.page_title(f"{title} · Chat" if conversation else "Chat")
+
+    def _on_conversation_change(self, conversation_id: str) -> None:
+        if self._gone:
+            return
+        self.conversation_list.render()
+        if conversation_id == self.conversation_id:
+            self._show_title()
 
     def render_history(self) -> None:
         self.messages.clear()
@@ -185,11 +204,13 @@ class ChatPage:
         # The server may never have seen a long text's value (it came as a draft): set it, so clearing is a change.
         self.input.value = text
         self.input.value = ""
+        self.client.run_javascript(f"chatDrafts.forget({json.dumps(self._path())})")
         if self.conversation_id is None:
             self.conversation_id = generation.conversation_id
-            ui.navigate.history.replace(f"/c/{self.conversation_id}")
+            ui.navigate.history.replace(self._path())
             self.messages.clear()  # the empty-state hint
             self._watch_conversation()
+            self._show_title()
         self.conversation_list.render()
         self._append_exchange(generation)  # already there if this page was watching the conversation
 
@@ -310,6 +331,9 @@ class ChatPage:
 
     # -- helpers
 
+    def _path(self) -> str:
+        return f"/c/{self.conversation_id}" if self.conversation_id else "/"
+
     def _initial_model(self, options: dict[str, str]) -> str | None:
         conversation = self.service.conversation(self.conversation_id) if self.conversation_id else None
         recent = self.service.conversations()
@@ -324,6 +348,7 @@ class ChatPage:
 
 
 def register_pages(service: ChatService, access: Access, keys: ApiKeys) -> None:
+    serve_static_files()
     drafts = Drafts(service.settings.max_message_chars)
     drafts.register_route()
 

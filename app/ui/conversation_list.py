@@ -35,6 +35,8 @@ class ConversationList:
         self.search.classes("w-full mt-3").on_value_change(lambda _: self.render())
         self.nothing_found = ui.label("Nothing found.").classes("text-sm opacity-60 q-pa-sm")
         self.column = ui.column().classes("w-full gap-0 mt-2")
+        # Dialogs live here, not in the row that opened them: a rename rebuilds that row while its dialog is open.
+        self.dialogs = ui.element("div")
         self.rows: dict[str, Row] = {}
         self.render()
 
@@ -88,8 +90,14 @@ class ConversationList:
             return
         self.render()
 
+    def _dialog(self) -> ui.dialog:
+        with self.dialogs:
+            dialog = ui.dialog()
+        dialog.on_value_change(lambda event: event.value or dialog.delete())
+        return dialog
+
     def _ask_title(self, conversation: Conversation) -> None:
-        with ui.dialog() as dialog, ui.card().classes("w-96 gap-3"):
+        with self._dialog() as dialog, ui.card().classes("w-96 gap-3"):
             ui.label("Rename conversation").classes("text-h6")
             title = ui.input("Title", value=conversation.title).props("outlined autofocus").classes("w-full")
 
@@ -111,7 +119,7 @@ class ConversationList:
         dialog.open()
 
     def _confirm_delete(self, conversation: Conversation) -> None:
-        with ui.dialog() as dialog, ui.card().classes("w-96 gap-3"):
+        with self._dialog() as dialog, ui.card().classes("w-96 gap-3"):
             ui.label("Delete this conversation?").classes("text-h6")
             ui.label(f"“{conversation.title or 'New conversation'}” and all its messages will be gone for good.")
 

@@ -17,6 +17,8 @@ UPLOAD_ABOVE_CHARS = 100_000
 SEND_SCRIPT = """
 <script>
 window.chatSend = async (emit) => {
+  if (window.chatOffline) return;  // kept in the box (and this browser) until the connection is back
+  window.chatFollow?.();
   const box = document.querySelector('.composer textarea');
   const text = box ? box.value : '';
   let uploaded = false;

@@ -2,28 +2,42 @@
 
 Raw HTML in the text is shown as text, links may only be http(s) or mailto, and images become links so nothing is
 fetched until the person clicks (an auto-loaded image URL can carry a conversation out to a third party).
-The browser's DOMPurify runs over the result as a second layer.
+Formulas are typeset by KaTeX (app/ui/math.py); code blocks get a header with their language, and Mermaid blocks
+are drawn in the browser once their fence is closed (streaming_markdown.js). The browser's DOMPurify runs over the
+result as a second layer.
 """
 
 from __future__ import annotations
 
+import re
 from functools import cache
 from html import escape
 from urllib.parse import urlsplit
 
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
+from mdit_py_plugins.dollarmath import dollarmath_plugin
+from mdit_py_plugins.tasklists import tasklists_plugin
+from mdit_py_plugins.texmath import texmath_plugin
 from pygments import highlight
 from pygments.formatters import HtmlFormatter
 from pygments.lexers import get_lexer_by_name
 from pygments.util import ClassNotFound
 
 from app.text import without_lone_surrogates
+from app.ui.math import render_formula
 
 SAFE_SCHEMES = {"http", "https", "mailto"}
 # markdown-it wraps the highlighted spans in <pre><code>; the styles apply inside rendered replies only.
 _formatter = HtmlFormatter(nowrap=True)
-CODE_STYLE = HtmlFormatter(style="default").get_style_defs(".md-body pre")
+# A light palette, and a dark one for dark mode: the light one's near-white background under the dark theme's white
+# text left code unreadable.
+CODE_STYLE = HtmlFormatter(style="default").get_style_defs(".md-body pre") + HtmlFormatter(
+    style="github-dark"
+).get_style_defs(".body--dark .md-body pre")
+# What a fence's info string may name as its language; anything else is shown as plain code, labelled "text".
+LANGUAGE = re.compile(r"[A-Za-z0-9_+#.-]{1,32}")
+CLOSING_DELIMITER = {"\\(": "\\)", "\\[": "\\]"}
 
 
 def is_safe_url(url: str) -> bool:
@@ -33,14 +47,76 @@ def is_safe_url(url: str) -> bool:
     return scheme in SAFE_SCHEMES or (not scheme and cleaned.startswith("#"))
 
 
-def _highlight(code: str, language: str, _attrs: str) -> str:
+def _highlight(code: str, language: str) -> str:
     try:
-        lexer = get_lexer_by_name(language.strip()) if language.strip() else None
+        lexer = get_lexer_by_name(language) if language else None
     except ClassNotFound:
         lexer = None
-    if lexer is None:
-        return ""  # markdown-it then writes an escaped <pre><code> itself
-    return highlight(code, lexer, _formatter)
+    return escape(code, quote=False) if lexer is None else highlight(code, lexer, _formatter)
+
+
+def _code_block(code: str, info: str) -> str:
+    """A block of code under a header bar with its language (the page adds Copy there). Long lines scroll inside
+    the block, not the page."""
+    first_word = info.split(maxsplit=1)[0] if info.strip() else ""
+    language = first_word if LANGUAGE.fullmatch(first_word) else ""
+    code_class = f' class="language-{language}"' if language else ""
+    return (
+        f'<div class="code-block" data-lang="{language or "text"}"><div class="code-head">'
+        f'<span class="code-lang">{language or "text"}</span></div>'
+        f"<pre><code{code_class}>{_highlight(code, language)}</code></pre></div>\n"
+    )
+
+
+def _render_fence(_renderer, tokens, index, _options, _env) -> str:
+    return _code_block(tokens[index].content, tokens[index].info)
+
+
+def _render_code_block(_renderer, tokens, index, _options, _env) -> str:
+    return _code_block(tokens[index].content, "")
+
+
+def _math(source: str, display: bool, markup: str) -> str:
+    """A formula, or, while it is still being written or cannot be typeset, its text as written (never an error)."""
+    typeset = render_formula(source, display)
+    return typeset if typeset is not None else f'<span class="math-source">{escape(markup)}</span>'
+
+
+def _render_inline_math(_renderer, tokens, index, _options, _env) -> str:
+    token = tokens[index]
+    double = token.type == "math_inline_double"
+    opening = token.markup or ("$$" if double else "$")
+    closing = CLOSING_DELIMITER.get(opening, opening)
+    return _math(token.content, double, f"{opening}{token.content}{closing}")
+
+
+def _display_brackets_inline(state, silent: bool) -> bool:
+    """`\\[ ... \\]` in the middle of a sentence, as models often write it (texmath reads it only as a block)."""
+    if not state.src.startswith("\\[", state.pos):
+        return False
+    end = state.src.find("\\]", state.pos + 2)
+    if end < 0:
+        return False
+    if not silent:
+        token = state.push("math_inline_double", "math", 0)
+        token.content, token.markup = state.src[state.pos + 2 : end], "\\["
+    state.pos = end + 2
+    return True
+
+
+def _render_display_math(_renderer, tokens, index, _options, _env) -> str:
+    token = tokens[index]
+    source = token.content.strip()
+    return f'<div class="math-display">{_math(source, True, f"$$ {source} $$")}</div>\n'
+
+
+def _render_table_open(renderer, tokens, index, options, env) -> str:
+    # Wide tables scroll sideways inside the reply instead of pushing the page wider than a phone.
+    return '<div class="table-scroll">' + renderer.renderToken(tokens, index, options, env)
+
+
+def _render_table_close(renderer, tokens, index, options, env) -> str:
+    return renderer.renderToken(tokens, index, options, env) + "</div>\n"
 
 
 def _render_link_open(renderer, tokens, index, options, env) -> str:
@@ -63,11 +139,28 @@ def _render_image(_renderer, tokens, index, _options, _env) -> str:
 
 @cache
 def _parser() -> MarkdownIt:
-    parser = MarkdownIt("commonmark", {"html": False, "linkify": False, "highlight": _highlight})
+    parser = MarkdownIt("commonmark", {"html": False, "linkify": False})
     parser.enable(["table", "strikethrough"])
+    # "$5 and $10" is money, not math: no space inside the dollars, no digit right after the closing one.
+    parser.use(dollarmath_plugin, allow_space=False, allow_digits=False, double_inline=True)
+    parser.use(texmath_plugin, delimiters="brackets")  # \(...\) and \[...\]
+    parser.inline.ruler.before("escape", "math_display_inline", _display_brackets_inline)
+    parser.use(tasklists_plugin)  # - [ ] and - [x], as disabled checkboxes
     parser.validateLink = is_safe_url
-    parser.add_render_rule("link_open", _render_link_open)
-    parser.add_render_rule("image", _render_image)
+    rules = {
+        "link_open": _render_link_open,
+        "image": _render_image,
+        "fence": _render_fence,
+        "code_block": _render_code_block,
+        "math_inline": _render_inline_math,
+        "math_inline_double": _render_inline_math,
+        "math_block": _render_display_math,
+        "math_block_eqno": _render_display_math,
+        "table_open": _render_table_open,
+        "table_close": _render_table_close,
+    }
+    for name, rule in rules.items():
+        parser.add_render_rule(name, rule)
     return parser
 
 

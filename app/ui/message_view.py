@@ -25,7 +25,7 @@ Copier = Callable[[str], object]
 
 def copy_button(on_copy: Copier, text: Callable[[], str]) -> ui.button:
     button = ui.button(icon="content_copy", on_click=lambda: on_copy(text()))
-    return button.props('flat round dense size=sm aria-label=Copy title="Copy"').classes("msg-copy")
+    return button.props('flat round dense size=sm aria-label="Copy message" title="Copy message"').classes("msg-copy")
 
 
 def message_stats(message: Message) -> dict:

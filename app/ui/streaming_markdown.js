@@ -14,23 +14,106 @@ function setSafeHTML(element, html) {
     link.target = "_blank";
     link.rel = "noopener noreferrer nofollow";
   }
-  for (const pre of element.querySelectorAll("pre")) addCopyButton(pre);
+  for (const block of element.querySelectorAll(".code-block")) addCopyButton(block);
 }
 
-// Every code block gets its own Copy button, which copies the code alone (window.chatCopy: see theme.py).
-function addCopyButton(pre) {
+// Every code block gets its own Copy button in its header, which copies the code alone (chatCopy: static/chat.js).
+function addCopyButton(block) {
+  const head = block.querySelector(".code-head"), code = block.querySelector("pre code");
+  if (!head || !code) return;
   const button = document.createElement("button");
   button.type = "button";
   button.className = "code-copy";
   button.textContent = "Copy";
-  button.setAttribute("aria-label", "Copy");
+  button.setAttribute("aria-label", "Copy code");
   button.addEventListener("click", async () => {
-    const code = pre.querySelector("code") || pre;
     const copied = await window.chatCopy(code.innerText);
     button.textContent = copied ? "Copied" : "Press Ctrl+C";
     setTimeout(() => { button.textContent = "Copy"; }, 1500);
   });
-  pre.prepend(button);
+  head.append(button);
+}
+
+// Mermaid blocks are drawn once they are final (in the stable part: their fence has closed and a block followed,
+// or the reply ended); until then they are code. The library is NiceGUI's own copy, loaded the first time a
+// diagram appears, in strict mode: labels are sanitized, click handlers and scripts are off, nothing is loaded.
+let mermaidReady = null;
+function loadMermaid() {
+  mermaidReady ??= import("nicegui-mermaid").then(({ mermaid }) => {
+    const dark = document.body.classList.contains("body--dark");
+    // Labels as SVG text, never HTML in a foreignObject: a label cannot become an element that loads something.
+    mermaid.initialize({
+      startOnLoad: false, securityLevel: "strict", theme: dark ? "dark" : "default",
+      htmlLabels: false, flowchart: { htmlLabels: false },
+    });
+    return mermaid;
+  });
+  return mermaidReady;
+}
+
+let diagrams = 0;
+async function drawDiagrams(element) {
+  for (const block of element.querySelectorAll('.code-block[data-lang="mermaid"]:not([data-drawn])')) {
+    block.dataset.drawn = "pending";
+    const source = block.querySelector("pre code").textContent;
+    const id = `chat-diagram-${++diagrams}`;
+    try {
+      const mermaid = await loadMermaid();
+      await mermaid.parse(source);  // throws on a broken diagram, before render leaves anything in the page
+      const { svg } = await mermaid.render(id, source);
+      const figure = document.createElement("div");
+      figure.className = "mermaid-diagram";
+      figure.setAttribute("role", "img");
+      figure.setAttribute("aria-label", "Diagram");
+      figure.append(inertDiagram(svg));
+      block.querySelector("pre").before(figure);
+      block.classList.add("drawn");
+      block.dataset.drawn = "yes";
+      addCodeToggle(block);
+    } catch (error) {
+      document.getElementById(id)?.remove();
+      document.getElementById("d" + id)?.remove();
+      const note = document.createElement("div");
+      note.className = "mermaid-error";
+      note.setAttribute("role", "note");
+      // Mermaid's message: where it stopped (first line) and what it expected (last line), kept short.
+      const lines = String(error?.message || error).split("\n").filter((line) => line.trim());
+      const where = lines[0] || "", expected = lines.length > 1 ? " " + lines[lines.length - 1] : "";
+      note.textContent = `Could not draw this diagram: ${(where + expected).slice(0, 200)}`;
+      block.querySelector(".code-head").after(note);
+      block.dataset.drawn = "failed";
+    }
+  }
+}
+
+// Strict mode sanitizes labels; this second layer, in an inert template (nothing in it loads), drops anything that
+// could load or link anywhere before the drawing joins the page.
+function inertDiagram(svg) {
+  const template = document.createElement("template");
+  template.innerHTML = svg;
+  const drawing = template.content;
+  drawing.querySelectorAll("script, foreignObject, image, img, iframe, object, embed, video, audio, a, use")
+    .forEach((node) => node.replaceWith(...(node.localName === "a" ? node.childNodes : [])));
+  for (const node of drawing.querySelectorAll("*")) {
+    for (const { name, value } of [...node.attributes]) {
+      const linking = /href$/i.test(name) && !value.startsWith("#");
+      if (name.startsWith("on") || linking || /url\(\s*['"]?(?!#)/i.test(value)) node.removeAttribute(name);
+    }
+  }
+  return drawing;
+}
+
+function addCodeToggle(block) {
+  const toggle = document.createElement("button");
+  toggle.type = "button";
+  toggle.className = "code-copy";
+  toggle.textContent = "Code";
+  toggle.setAttribute("aria-label", "Show the diagram's code");
+  toggle.addEventListener("click", () => {
+    const showing = block.classList.toggle("show-code");
+    toggle.textContent = showing ? "Diagram" : "Code";
+  });
+  block.querySelector(".code-head .code-copy")?.before(toggle);
 }
 
 function appendSafeHTML(element, html) {
@@ -81,6 +164,7 @@ export default {
       this.tail = this.content.slice(this.stable);
       setSafeHTML(this.$refs.stable, this.content.slice(0, this.stable));
       setSafeHTML(this.$refs.tail, this.tail);
+      drawDiagrams(this.$refs.stable);
     },
     applyPatch(seq, keep, stable, append) {
       if (seq <= this.appliedSeq) return;  // already applied (messages are replayed after a reconnect)
@@ -95,6 +179,7 @@ export default {
       }
       if (stable > this.stableLength) {
         appendSafeHTML(this.$refs.stable, tail.slice(0, stable - this.stableLength));
+        drawDiagrams(this.$refs.stable);
         tail = tail.slice(stable - this.stableLength);
         this.stableLength = stable;
       }

@@ -136,7 +136,7 @@ def test_copy_works_over_plain_http_without_the_clipboard_api(page: Page, app_se
     send(page, "Copy me")
     expect(last_reply(page)).to_have_attribute("data-status", "complete", timeout=TIMEOUT)
 
-    last_reply(page).get_by_role("button", name="Copy").click()
+    last_reply(page).get_by_role("button", name="Copy message").click()
 
     expect(page.get_by_text("Copied")).to_be_visible(timeout=TIMEOUT)
     assert page.evaluate("window.__copied") == "**Bold** answer", "the markdown as written"
@@ -153,7 +153,7 @@ def test_each_code_block_has_a_copy_button_that_copies_only_its_code(page: Page,
     send(page, "Code please")
     expect(last_reply(page)).to_have_attribute("data-status", "complete", timeout=TIMEOUT)
 
-    copy = last_reply(page).locator("pre").nth(1).get_by_role("button", name="Copy")
+    copy = last_reply(page).locator(".code-block").nth(1).get_by_role("button", name="Copy code")
     copy.click()
 
     expect(copy).to_have_text("Copied")

@@ -258,7 +258,7 @@ async def test_api_keys_never_reach_the_browser(user: User, app_env):
 
     page = (await user.http_client.get(f"/c/{open_conversation_id(user)}")).text
 
-    assert "<title>Chat</title>" in page
+    assert " · Chat</title>" in page, "the page itself, titled after the conversation"
     for server in app_env.values():
         assert server.api_key not in page
         assert server.base_url not in page

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from html.parser import HTMLParser
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -34,7 +35,23 @@ def stream(text: str, cuts: list[int]):
         yield text, html, patch
 
 
-PIECES = [*"ab 1.#*-_`|>[]()!:=~", "\n", "\n\n", "```", "    ", "- ", "| a | b |\n|---|---|\n", "[r]: https://x.y\n"]
+PIECES = [
+    *"ab 1.#*-_`|>[]()!:=~$^{}\\",
+    "$$",
+    "\\(",
+    "\\)",
+    "\\[",
+    "\\]",
+    "\\frac",
+    "[x] ",
+    "\n",
+    "\n\n",
+    "```",
+    "    ",
+    "- ",
+    "| a | b |\n|---|---|\n",
+    "[r]: https://x.y\n",
+]
 # Beyond the BMP (two UTF-16 units each), combining marks, ZWJ sequences, flags, variation selectors, and the app's
 # own 🖼 on image links: the characters whose length differs between Python and the browser.
 UNICODE = [
@@ -152,7 +169,7 @@ def test_an_open_code_fence_and_a_half_written_table_render_while_streaming():
 
     assert seen["Look:\n\n```js\nconst a"].endswith(
         '<pre><code class="language-js"><span class="kd">const</span>'
-        '<span class="w"> </span><span class="nx">a</span>\n</code></pre>\n'
+        '<span class="w"> </span><span class="nx">a</span>\n</code></pre></div>\n'
     )
     assert "<td>1</td>" in seen["Look:\n\n```js\nconst a = 1;\n```\n\n| a | b |\n|---|---|\n| 1 |"]
 
@@ -164,12 +181,26 @@ HOSTILE = (
 )
 
 
-def test_hostile_output_stays_inert_at_every_step_of_the_incremental_path():
-    for _, html, patch in stream(HOSTILE, list(range(len(HOSTILE)))):
+# Every renderer a reply goes through: math typeset by KaTeX (with what it must refuse), a Mermaid block with
+# script in it (drawn by the browser in strict mode), a task list, a table and a fence with a hostile language.
+HOSTILE_RENDERERS = (
+    "Sum $\\href{javascript:alert(6)}{x} + \\htmlData{onload=alert(7)}{y}$ and\n\n"
+    "$$\n\\text{<img src=x onerror=alert(8)>}\n$$\n\n"
+    '```mermaid\ngraph TD\n  A["<img src=x onerror=alert(9)>"] --> B\n  click A call alert(10)\n```\n\n'
+    "- [x] <script>alert(11)</script>\n\n| <b>a</b> | b |\n|---|---|\n| <svg onload=alert(12)> | 2 |\n\n"
+    '```"><script>alert(13)</script>\nx\n```\n'
+)
+
+
+@pytest.mark.parametrize("text", [HOSTILE, HOSTILE_RENDERERS], ids=["markdown", "math, diagrams, tasks, tables"])
+def test_hostile_output_stays_inert_at_every_step_of_the_incremental_path(text):
+    for _, html, patch in stream(text, list(range(len(text)))):
         for piece in (html, patch.append):
-            assert not re.search(r"<\s*(script|img|svg|iframe)", piece)
+            assert not re.search(r"<\s*(script|img|svg|iframe|style|a\s[^>]*javascript)", piece, re.I)
             assert not re.search(r"<[^>]+\son\w+\s*=", piece)
             assert "javascript:" not in "".join(re.findall(r'href="([^"]*)"', piece))
+            for value in re.findall(r'\s[\w:-]+="([^"]*)"', piece):
+                assert "url(" not in value and "javascript:" not in value, value
 
 
 def test_each_update_sends_only_what_changed_not_the_whole_reply():

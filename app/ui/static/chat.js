@@ -1,0 +1,140 @@
+// The chat page's behaviour in the browser: copying, following the reply, the connection banner, and the draft
+// kept in this browser. Loaded once per page, before any message is rendered.
+(() => {
+  // ---- Copy. The Clipboard API exists only on secure origins (https, localhost); a LAN address over plain http
+  // falls back to the older copy command on a hidden text area, which still works inside the click that asked.
+  window.chatCopy = async (text) => {
+    if (navigator.clipboard && window.isSecureContext) {
+      try { await navigator.clipboard.writeText(text); return true; } catch (error) { /* fall back */ }
+    }
+    const area = document.createElement("textarea");
+    area.value = text;
+    area.setAttribute("readonly", "");
+    area.style.cssText = "position:fixed;top:0;left:0;opacity:0;";
+    document.body.appendChild(area);
+    area.select();
+    try { return document.execCommand("copy"); } catch (error) { return false; } finally { area.remove(); }
+  };
+
+  // ---- Following. The newest text stays in view while it streams, and a conversation opens at its end. Only
+  // the person stops the following (a wheel, a touch, a key, the scrollbar): the page's height also changes under
+  // it (content-visibility's estimated heights become real ones as messages come into view), and the scroll
+  // events that causes must not count as the person scrolling away.
+  const scroller = document.scrollingElement;
+  let follow = true, pending = false, intentUntil = 0, pointerHeld = false;
+  const jump = document.createElement("button");
+  jump.id = "jump-latest";
+  jump.type = "button";
+  jump.textContent = "↓ Jump to latest";
+  jump.hidden = true;
+  const toEnd = () => { scroller.scrollTop = scroller.scrollHeight; };
+  const setFollow = (value) => {
+    follow = value;
+    jump.hidden = value;
+    if (value) toEnd();  // at once, not smoothly: an animation's scroll events would stop the following again
+  };
+  window.chatFollow = () => setFollow(true);
+  jump.addEventListener("click", () => setFollow(true));
+  const intent = () => { intentUntil = performance.now() + 400; };
+  const SCROLL_KEYS = new Set(["ArrowUp", "ArrowDown", "PageUp", "PageDown", "Home", "End", " "]);
+  addEventListener("wheel", intent, { passive: true });
+  addEventListener("touchmove", intent, { passive: true });
+  addEventListener("pointerdown", () => { pointerHeld = true; }, { passive: true });
+  addEventListener("pointerup", () => { pointerHeld = false; intent(); }, { passive: true });
+  addEventListener("keydown", (event) => {
+    if (SCROLL_KEYS.has(event.key) && !event.target.closest("textarea, input, [contenteditable]")) intent();
+  });
+  addEventListener("scroll", () => {
+    if (!pointerHeld && performance.now() > intentUntil) return;  // the layout moved, not the person
+    const atEnd = scroller.scrollHeight - scroller.scrollTop - scroller.clientHeight < 120;
+    if (atEnd !== follow) { follow = atEnd; jump.hidden = atEnd; }
+  }, { passive: true });
+  // Scrolling waits for the next frame: reading scrollHeight on every change would force a layout each time.
+  const keepAtEnd = () => {
+    if (!follow || pending) return;
+    pending = true;
+    requestAnimationFrame(() => { pending = false; if (follow) toEnd(); });
+  };
+
+  // ---- The connection. NiceGUI shows a small corner notice (#popup, aria-hidden="false" while the socket is
+  // away); it is hidden by chat.css and replaced by a banner across the chat that says what happens to the text.
+  const banner = document.createElement("div");
+  banner.id = "connection-banner";
+  banner.setAttribute("role", "status");
+  banner.textContent = "Reconnecting… Your message is kept; Send works again once the connection is back.";
+  banner.hidden = true;
+  let bannerTimer = null;
+  const showOffline = (offline) => {
+    window.chatOffline = offline;
+    document.body.classList.toggle("chat-offline", offline);
+    for (const button of document.querySelectorAll(".send-button")) {
+      if (offline) button.setAttribute("aria-disabled", "true");
+      else button.removeAttribute("aria-disabled");
+      button.title = offline ? "Reconnecting… Send works again once the connection is back." : "";
+    }
+    clearTimeout(bannerTimer);
+    // A page being left (a link, a reload) drops its socket too: only an absence that lasts is announced.
+    if (offline) bannerTimer = setTimeout(() => { banner.hidden = !window.chatOffline; }, 600);
+    else banner.hidden = true;
+  };
+  const watchConnection = () => {
+    const popup = document.getElementById("popup");
+    if (!popup) return;
+    const read = () => showOffline(popup.getAttribute("aria-hidden") === "false");
+    new MutationObserver(read).observe(popup, { attributes: true, attributeFilter: ["aria-hidden"] });
+    read();
+  };
+
+  // ---- The draft: what is typed is kept in this browser per conversation, so a restart of the server (which
+  // reloads the page) or a reload loses nothing. It is forgotten once the message is sent (chatDrafts.forget).
+  const draftKey = (path) => "chat-draft:" + (path || location.pathname);
+  let saveTimer = null;
+  const saveDraft = (box) => {
+    clearTimeout(saveTimer);
+    saveTimer = setTimeout(() => {
+      try {
+        if (box.value) localStorage.setItem(draftKey(), box.value);
+        else localStorage.removeItem(draftKey());
+      } catch (error) { /* storage full or disabled: the box still has the text */ }
+    }, 300);
+  };
+  window.chatDrafts = {
+    forget: (path) => { clearTimeout(saveTimer); try { localStorage.removeItem(draftKey(path)); } catch (e) { /**/ } },
+  };
+  const restoreDraft = (box) => {
+    let saved = null;
+    try { saved = localStorage.getItem(draftKey()); } catch (error) { return; }
+    if (!saved || box.value) return;
+    box.value = saved;
+    box.dispatchEvent(new Event("input", { bubbles: true }));  // Vue, and through it the server, take the value
+  };
+  document.addEventListener("input", (event) => {
+    if (event.target.matches?.(".composer textarea")) saveDraft(event.target);
+  }, true);
+
+  // ---- Wiring, once the page's elements exist.
+  const composerHeight = (footer) => {
+    document.documentElement.style.setProperty("--composer-height", footer.offsetHeight + "px");
+  };
+  let composerSeen = false;
+  const onPageChange = () => {
+    keepAtEnd();
+    if (composerSeen) return;
+    const box = document.querySelector(".composer textarea");
+    const footer = document.querySelector(".q-footer");
+    if (!box || !footer) return;
+    composerSeen = true;
+    restoreDraft(box);
+    new ResizeObserver(() => composerHeight(footer)).observe(footer);
+    composerHeight(footer);
+  };
+  const start = () => {
+    document.body.append(jump, banner);
+    new MutationObserver(onPageChange).observe(document.body, { childList: true, subtree: true, characterData: true });
+    new ResizeObserver(keepAtEnd).observe(document.body);
+    watchConnection();
+    onPageChange();
+  };
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
+  else start();
+})();
