@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -69,6 +69,10 @@ class Settings(BaseSettings):
     max_output_tokens: int = 4096
     max_message_chars: int = 2_000_000
     reconnect_timeout: float = 3.0
+    # A page shows this many messages of a conversation, and as many conversations in the drawer, and more as the
+    # person scrolls: what a page load costs does not grow with the history.
+    history_page_size: int = Field(20, ge=1)
+    drawer_page_size: int = Field(50, ge=1)
 
     @property
     def max_request_bytes(self) -> int:

@@ -17,7 +17,7 @@ from app.providers.catalog import ModelCatalog, ModelOption
 from app.settings import Settings
 from app.storage.branches import Version, latest_leaf, path_to, siblings, versions
 from app.storage.database import failure_reason
-from app.storage.exchange import ImportRefused, export_json, export_markdown, import_json
+from app.storage.exchange import Imported, ImportRefused, export_json, export_markdown, import_file
 from app.storage.models import Conversation, Message, Role, Status
 from app.storage.reply_writer import ReplyWriter
 from app.storage.repository import ChatRepository, title_from
@@ -34,6 +34,17 @@ class ConversationOptions:
     system_prompt: str | None = None
     temperature: float | None = None  # None: the model's default
     max_output_tokens: int | None = None  # None: the server's setting
+
+
+@dataclass(frozen=True)
+class HistoryWindow:
+    """Part of a conversation as shown: `messages` (oldest first) end just before where the page asked, and
+    `earlier` more come before them."""
+
+    messages: list[Message]
+    earlier: int
+    versions: dict[int, Version]
+    last_id: int | None  # the conversation's last message, wherever the window is
 
 
 class InputRefused(ValueError):
@@ -64,11 +75,19 @@ def _told_nothing_was_sent() -> Iterator[None]:
         raise InputRefused(message, 503) from None
 
 
+NO_MODEL_HINT = (
+    "No model is connected yet. Set OPENAI_API_KEY, ANTHROPIC_API_KEY or TOGETHER_API_KEY (or OPENAI_COMPAT_BASE_URL "
+    "for any OpenAI-compatible server), start Ollama, or install the embedded model with pip install -e ., then "
+    "restart the app. Your text is still in the box."
+)
+MAX_OUTPUT_TOKENS_LIMIT = 1_000_000  # beyond any model's reply: a typo, not a wish
+
+
 def _check_options(options: ConversationOptions) -> None:
     if options.temperature is not None and not 0 <= options.temperature <= 2:
         raise InputRefused("The temperature goes from 0 to 2.")
-    if options.max_output_tokens is not None and options.max_output_tokens < 1:
-        raise InputRefused("The reply length must be at least 1 token.")
+    if options.max_output_tokens is not None and not 1 <= options.max_output_tokens <= MAX_OUTPUT_TOKENS_LIMIT:
+        raise InputRefused(f"The reply length goes from 1 to {MAX_OUTPUT_TOKENS_LIMIT:,} tokens.")
 
 
 class ChatService:
@@ -87,8 +106,19 @@ class ChatService:
 
     # -- reading
 
-    def conversations(self) -> Sequence[Conversation]:
-        return self.repository.list_conversations()
+    def conversations(self, limit: int | None = 200) -> Sequence[Conversation]:
+        return self.repository.list_conversations(limit)
+
+    def last_used_model(self) -> str | None:
+        return self.repository.last_used_model()
+
+    def place_in_list(self, conversation_id: str) -> int | None:
+        """Where the conversation is in the drawer's order (0: at the top), None if it does not exist."""
+        return self.repository.conversation_position(conversation_id)
+
+    def is_writing(self, conversation_id: str) -> bool:
+        generation = self._generations.get(conversation_id)
+        return generation is not None and generation.is_running
 
     def conversation(self, conversation_id: str) -> Conversation | None:
         return self.repository.get_conversation(conversation_id)
@@ -104,6 +134,24 @@ class ChatService:
             if message.id == live.message_id:
                 message.content = live.text  # while it is written, its text lives in pieces: show what is stored
         return shown
+
+    def history(self, conversation_id: str, before: int | None = None, limit: int | None = None) -> HistoryWindow:
+        """The last `limit` messages shown before message `before` (the end, if None). Only the tree's links are
+        read whole; texts are read for the window alone, so a page of 5,000 messages opens like one of 50."""
+        limit = limit or self.settings.history_page_size
+        conversation = self.repository.get_conversation(conversation_id)
+        if conversation is None:
+            return HistoryWindow([], 0, {}, None)
+        links = self.repository.message_links(conversation_id)
+        path = path_to(links, conversation.leaf_id)
+        end = next((i for i, link in enumerate(path) if link.id == before), len(path)) if before else len(path)
+        window = path[max(0, end - limit) : end]
+        messages = self.repository.messages_with_ids([link.id for link in window])
+        if (live := self._generations.get(conversation_id)) is not None:
+            for message in messages:
+                if message.id == live.message_id:
+                    message.content = live.text  # while it is written, its text lives in pieces: show what is stored
+        return HistoryWindow(messages, max(0, end - limit), versions(links, window), path[-1].id if path else None)
 
     def versions(self, conversation_id: str) -> dict[int, Version]:
         """For each message shown that has other versions (edits, regenerated replies), which one it is."""
@@ -233,6 +281,17 @@ class ChatService:
             raise InputRefused("A preset needs a name and a system prompt.")
         await self._write(self.repository.save_preset, name.strip()[:100], without_lone_surrogates(text))
 
+    async def rename_preset(self, name: str, new_name: str) -> None:
+        new_name = new_name.strip()[:100]
+        if not new_name:
+            raise InputRefused("A preset needs a name.")
+        if new_name != name and new_name in self.presets():
+            raise InputRefused(f"There is a preset called “{new_name}” already.")
+        await self._write(self.repository.rename_preset, name, new_name)
+
+    async def delete_preset(self, name: str) -> None:
+        await self._write(self.repository.delete_preset, name)
+
     async def rename(self, conversation_id: str, title: str) -> None:
         if not title.strip():
             raise InputRefused("A title cannot be empty.")
@@ -254,12 +313,23 @@ class ChatService:
         ids = [conversation_id] if conversation_id else [c.id for c in self.repository.list_conversations(limit=None)]
         return (export_markdown if as_markdown else export_json)(self.repository, ids)
 
-    async def import_conversations(self, raw: bytes) -> int:
-        """Conversations from an export of this app; refused with a message when the file is not one."""
+    async def import_conversations(self, raw: bytes) -> Imported:
+        """Conversations from an export of this app or of ChatGPT; refused with a message when the file is neither.
+        A file whose every conversation is here already is refused too, saying so."""
         try:
-            return await self._write(import_json, self.repository, raw)
+            imported = await self._write(import_file, self.repository, raw)
         except ImportRefused as refusal:
             raise InputRefused(str(refusal)) from None
+        if imported.added == 0:
+            if imported.already_here:
+                count = imported.already_here
+                raise InputRefused(
+                    f"All {count} conversation{'s' if count != 1 else ''} in that file are here already."
+                )
+            raise InputRefused("That file holds no conversations.")
+        if imported.added:
+            self.conversation_changes.notify("")
+        return imported
 
     async def shutdown(self) -> None:
         """Cut every reply off (saved as interrupted) and wait for the final saves, for a while: a database that
@@ -275,10 +345,15 @@ class ChatService:
 
     # -- inside
 
-    def _model(self, model_key: str) -> ModelOption:
-        model = self.catalog.find(model_key)
+    def _model(self, model_key: str | None) -> ModelOption:
+        if not self.catalog.options:
+            raise InputRefused(NO_MODEL_HINT, status=400)
+        model = self.catalog.find(model_key) if model_key else None
         if model is None:
-            raise InputRefused(f"The model {model_key!r} is not available. Pick another one.", status=400)
+            raise InputRefused(
+                f"The model {model_key!r} is not available. Pick another one." if model_key else "Pick a model first.",
+                status=400,
+            )
         return model
 
     def _require_idle(self, conversation_id: str) -> None:
@@ -327,6 +402,7 @@ class ChatService:
         generation.start(lambda started: self._run(started, request))
         if watchers := self._watchers.get(conversation_id):
             watchers.notify(generation)
+        self.conversation_changes.notify(conversation_id)  # the drawers mark it as being written, and move it up
         return generation
 
     async def _run(self, generation: Generation, request: ChatRequest) -> None:
@@ -334,7 +410,12 @@ class ChatService:
             await self.runner.run(generation, request)
         finally:
             self._generations.pop(generation.conversation_id, None)
-        if generation.status == Status.COMPLETE and self.settings.auto_title:
+            self.conversation_changes.notify(generation.conversation_id)
+        if (
+            generation.status == Status.COMPLETE
+            and self.settings.auto_title
+            and generation.model.provider.writes_titles
+        ):
             # A task of its own: waiting for the reply must not mean waiting for its title.
             task = asyncio.get_running_loop().create_task(self._title_first_exchange(generation))
             self._background.add(task)

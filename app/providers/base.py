@@ -140,6 +140,8 @@ class Provider(Protocol):
     id: str
     label: str
     fallback_models: tuple[str, ...]
+    # Whether its models follow an instruction well enough to title a conversation from its first exchange.
+    writes_titles: bool
 
     async def list_models(self) -> list[str]: ...
 

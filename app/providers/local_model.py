@@ -63,6 +63,7 @@ class LocalModelProvider:
     id = "local"
     label = "Local"
     fallback_models: tuple[str, ...] = ()
+    writes_titles = False  # 135M parameters: it echoes the title instructions; the first words of the message stay
 
     def __init__(self, worker: LlamaWorker) -> None:
         self.worker = worker

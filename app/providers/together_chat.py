@@ -21,6 +21,7 @@ class TogetherProvider:
         "Qwen/Qwen2.5-72B-Instruct-Turbo",
         "mistralai/Mixtral-8x7B-Instruct-v0.1",
     )
+    writes_titles = True
 
     def __init__(self, api_key: str, base_url: str | None, timeouts: Timeouts) -> None:
         self.client = together.AsyncTogether(

@@ -5,8 +5,25 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import NamedTuple, Protocol, TypeVar
 
-from app.storage.models import Message
+from app.storage.models import Message, Role
+
+
+class Linked(Protocol):
+    """What the branch logic reads of a message: a whole Message, or only its MessageLink."""
+
+    id: int | None
+    parent_id: int | None
+    role: Role
+
+
+class MessageLink(NamedTuple):
+    """A message's place in the tree without its text: a long conversation's branch is found from these alone."""
+
+    id: int
+    parent_id: int | None
+    role: Role
 
 
 @dataclass(frozen=True)
@@ -17,7 +34,10 @@ class Version:
     count: int
 
 
-def path_to(messages: Sequence[Message], leaf_id: int | None) -> list[Message]:
+M = TypeVar("M", bound=Linked)
+
+
+def path_to(messages: Sequence[M], leaf_id: int | None) -> list[M]:
     """The messages from the first to `leaf_id`, following parents."""
     by_id = {message.id: message for message in messages}
     path: list[Message] = []
@@ -47,11 +67,15 @@ def latest_leaf(messages: Sequence[Message], message: Message) -> Message:
     return current
 
 
-def versions(messages: Sequence[Message], path: Sequence[Message]) -> dict[int, Version]:
-    """For each message on the path that has other versions, which one it is."""
+def versions(messages: Sequence[Linked], path: Sequence[Linked]) -> dict[int, Version]:
+    """For each message on the path that has other versions, which one it is. One pass over the conversation,
+    whatever the length of the path: a conversation of thousands of messages opens as fast as a short one."""
+    families: dict[tuple[int | None, Role], list[int]] = {}
+    for message in sorted(messages, key=lambda m: m.id or 0):
+        families.setdefault((message.parent_id, message.role), []).append(message.id)
     shown: dict[int, Version] = {}
     for message in path:
-        family = siblings(messages, message)
+        family = families.get((message.parent_id, message.role), [])
         if len(family) > 1:
-            shown[message.id] = Version(family.index(message) + 1, len(family))
+            shown[message.id] = Version(family.index(message.id) + 1, len(family))
     return shown

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlmodel import Session
 
 from app.storage.branches import path_to
+from app.storage.chatgpt_import import import_chatgpt, looks_like_chatgpt_export
 from app.storage.models import Conversation, Message
 from app.storage.repository import ChatRepository
 
@@ -49,6 +51,37 @@ class ImportRefused(ValueError):
     """The file is not an export of this app, or is damaged: the message says which."""
 
 
+@dataclass(frozen=True)
+class Imported:
+    added: int
+    already_here: int  # in the file, and skipped: a conversation with its id exists
+
+
+def import_file(repository: ChatRepository, raw: bytes | str) -> Imported:
+    """An export of this app or ChatGPT's `conversations.json`, whichever the file is."""
+    data = _parsed(raw)
+    if looks_like_chatgpt_export(data):
+        with Session(repository.engine) as session:
+            try:
+                added = import_chatgpt(session, data)
+                session.commit()
+            except (KeyError, TypeError, ValueError, AttributeError) as error:
+                session.rollback()
+                raise ImportRefused(f"That ChatGPT export is damaged: {error}. Nothing was imported.") from None
+        return Imported(added, len(data) - added)
+    added = import_json(repository, data)
+    return Imported(added, len(data["conversations"]) - added)
+
+
+def _parsed(raw: bytes | str | dict | list) -> object:
+    if isinstance(raw, (dict, list)):
+        return raw
+    try:
+        return json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as error:
+        raise ImportRefused(f"That file is not JSON ({error}).") from None
+
+
 def export_json(repository: ChatRepository, conversation_ids: list[str]) -> str:
     conversations = []
     for conversation, messages in _conversations(repository, conversation_ids):
@@ -75,14 +108,11 @@ def export_markdown(repository: ChatRepository, conversation_ids: list[str]) -> 
     return "\n".join(parts)
 
 
-def import_json(repository: ChatRepository, raw: bytes | str) -> int:
+def import_json(repository: ChatRepository, raw: bytes | str | dict) -> int:
     """Add the exported conversations; one whose id is already here is skipped. Returns how many were added."""
-    try:
-        data = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as error:
-        raise ImportRefused(f"That file is not JSON ({error}).") from None
+    data = _parsed(raw)
     if not isinstance(data, dict) or data.get("format") != FORMAT or not isinstance(data.get("conversations"), list):
-        raise ImportRefused("That file is not a conversation export of this app.")
+        raise ImportRefused("That file is not a conversation export of this app or of ChatGPT.")
     added = 0
     with Session(repository.engine) as session:
         try:

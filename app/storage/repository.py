@@ -8,6 +8,7 @@ from sqlalchemy import Integer, and_, insert, or_, text
 from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session, col, delete, select, update
 
+from app.storage.branches import MessageLink
 from app.storage.models import (
     ApiKey,
     AppSecret,
@@ -83,6 +84,17 @@ class ChatRepository:
             query = select(Conversation).order_by(*CONVERSATION_ORDER).limit(limit)
             return session.exec(query).all()
 
+    def last_used_model(self) -> str | None:
+        """The model of the conversation used last, pinned or not."""
+        with self._session() as session:
+            query = select(Conversation.model).order_by(col(Conversation.updated_at).desc()).limit(1)
+            return session.exec(query).first()
+
+    def conversation_position(self, conversation_id: str) -> int | None:
+        with self._session() as session:
+            ids = session.exec(select(Conversation.id).order_by(*CONVERSATION_ORDER)).all()
+        return ids.index(conversation_id) if conversation_id in ids else None
+
     def search_conversations(self, typed: str, limit: int = 50) -> Sequence[Conversation]:
         """Conversations whose title or any message has every word typed, in the drawer's order."""
         words = typed.split()
@@ -135,6 +147,19 @@ class ChatRepository:
         with self._session() as session:
             query = select(Message).where(Message.conversation_id == conversation_id).order_by(col(Message.id))
             return session.exec(query).all()
+
+    def message_links(self, conversation_id: str) -> list[MessageLink]:
+        """The conversation's tree without its texts: cheap to read however long the conversation is."""
+        with self._session() as session:
+            query = select(Message.id, Message.parent_id, Message.role)
+            rows = session.exec(query.where(Message.conversation_id == conversation_id).order_by(col(Message.id)))
+            return [MessageLink(*row) for row in rows]
+
+    def messages_with_ids(self, ids: Sequence[int]) -> list[Message]:
+        """These messages, in the order of `ids`."""
+        with self._session() as session:
+            found = {m.id: m for m in session.exec(select(Message).where(col(Message.id).in_(list(ids))))}
+        return [found[message_id] for message_id in ids if message_id in found]
 
     def add_message(
         self,
@@ -242,6 +267,19 @@ class ChatRepository:
     def save_preset(self, name: str, text: str) -> None:
         with self._session() as session:
             session.merge(SystemPreset(name=name, text=text))
+            session.commit()
+
+    def rename_preset(self, name: str, new_name: str) -> None:
+        with self._session() as session:
+            preset = session.get(SystemPreset, name)
+            if preset is not None and new_name != name:
+                session.add(SystemPreset(name=new_name, text=preset.text))
+                session.delete(preset)
+                session.commit()
+
+    def delete_preset(self, name: str) -> None:
+        with self._session() as session:
+            session.exec(delete(SystemPreset).where(col(SystemPreset.name) == name))
             session.commit()
 
     def set_system_prompt(self, conversation_id: str, system_prompt: str) -> None:

@@ -15,10 +15,12 @@ class ApiKeysDialog:
         self.allowed = allowed  # the page's session check, run before every change
         self.on_copy = on_copy
         with ui.dialog() as self.dialog, ui.card().classes("w-[34rem] max-w-full gap-3"):
-            ui.label("API keys").classes("text-h6")
-            ui.label("For scripts and other apps: POST /api/chat with the header Authorization: Bearer <key>.").classes(
-                "text-sm opacity-70"
-            )
+            ui.label("Keys for this app's HTTP API").classes("text-h6")
+            ui.label(
+                "For scripts and other apps that talk to this chat: POST /api/chat with the header "
+                "Authorization: Bearer <key>. Not the place for an OpenAI or Anthropic key: those are set where the "
+                "app is started (see the README)."
+            ).classes("text-sm opacity-70")
             self.listing = ui.column().classes("w-full gap-1")
             with ui.row().classes("w-full items-end no-wrap gap-2"):
                 self.name = ui.input("Key name", placeholder="e.g. laptop script").props("dense outlined")
@@ -48,6 +50,17 @@ class ApiKeysDialog:
                     'flat round dense aria-label=Copy title="Copy"'
                 )
 
+    def confirm_revoke(self, key_id: int, name: str) -> None:
+        """Revoking cannot be undone, and whatever uses the key stops working at once: ask first."""
+        with self.listing, ui.dialog() as confirm, ui.card().classes("w-96 gap-3"):
+            ui.label(f"Revoke “{name}”?").classes("text-h6")
+            ui.label("Scripts using this key stop working at once. This cannot be undone.").classes("text-sm")
+            with ui.row().classes("self-end"):
+                ui.button("Cancel", on_click=confirm.close).props("flat no-caps")
+                sure = ui.button("Revoke", on_click=lambda: (confirm.close(), self.revoke(key_id)))
+                sure.props('unelevated no-caps color=negative aria-label="Revoke key"').mark("revoke-confirm")
+        confirm.open()
+
     def revoke(self, key_id: int) -> None:
         if not self.allowed():
             return
@@ -65,6 +78,6 @@ class ApiKeysDialog:
                     ui.label(key.name).classes("grow")
                     ui.label(f"{key.hint}…").classes("font-mono text-sm opacity-70")
                     ui.label(key.created_at.strftime("%Y-%m-%d")).classes("text-sm opacity-60")
-                    revoke = ui.button("Revoke", on_click=lambda key_id=key.id: self.revoke(key_id))
+                    revoke = ui.button("Revoke", on_click=lambda k=key: self.confirm_revoke(k.id, k.name))
                     revoke.props("flat dense no-caps color=negative")
                     revoke.props["aria-label"] = f"Revoke {key.name}"

@@ -11,7 +11,7 @@ from nicegui import app, ui
 from nicegui.events import GenericEventArguments, KeyEventArguments
 
 from app.chat.generation import Generation
-from app.chat.service import ChatService, ConversationOptions, InputRefused
+from app.chat.service import ChatService, ConversationOptions, HistoryWindow, InputRefused
 from app.security.access import SESSION_KEY, Access
 from app.security.api_keys import ApiKeys
 from app.storage.models import Message, Role
@@ -54,6 +54,7 @@ class ChatPage:
         self._unwatch = None
         self._gone = False
         self._sending = False  # a message is being stored: a second Send (a double click) waits its turn
+        self._oldest_shown: int | None = None  # the first message on the page: earlier ones load above it
 
     async def build(self) -> None:
         with contextlib.suppress(TimeoutError):
@@ -62,6 +63,10 @@ class ChatPage:
         self._build_drawer()
         self._build_header()
         with ui.column().classes("w-full gap-4 pb-8"):
+            # The system prompt in use, visible in the chat (a click opens the settings that set it).
+            self.system_note = ui.button(on_click=self.settings.open).props("flat no-caps dense icon=tune")
+            self.system_note.classes("system-note").mark("system-prompt")
+            self._show_system_prompt(self.service.options(self.conversation_id) if self.conversation_id else None)
             self.messages = ui.column().classes("w-full gap-4")
             # What is sent while the page is open goes here, inside a component of its own: the browser re-renders
             # plain elements with the nearest component around them, which would otherwise be the page, and a
@@ -69,6 +74,8 @@ class ChatPage:
             with ui.element("q-no-ssr").classes("w-full"):
                 self.new_messages = ui.column().classes("w-full gap-4")
         self._build_composer()
+        # A reply is announced once, politely, when it ends: a screen reader reading every token would be noise.
+        self.announcer = ui.label("").classes("sr-only").props("aria-live=polite role=status")
         # Esc stops the reply being written, even while typing the next message.
         ui.keyboard(self._on_key, ignore=[])
         self.render_history()
@@ -89,8 +96,14 @@ class ChatPage:
             )
             self.title = ui.label("").classes("chat-title grow").mark("conversation-title")
             self._show_title()
-            settings = SettingsDialog(self.service, lambda: self.conversation_id, self._signed_in, self._keep_options)
-            settings_button = ui.button("Settings", icon="tune", on_click=settings.open)
+            self.settings = SettingsDialog(
+                self.service,
+                lambda: self.conversation_id,
+                self._signed_in,
+                self._keep_options,
+                self._show_system_prompt,
+            )
+            settings_button = ui.button("Settings", icon="tune", on_click=self.settings.open)
             settings_button.props('flat no-caps aria-label="Conversation settings"')
             export_button(self.service, lambda: self.conversation_id, self._signed_in)
             theme_toggle()
@@ -106,8 +119,9 @@ class ChatPage:
             import_button = ui.button("Import", icon="upload", on_click=import_dialog.open).classes("w-full mt-4")
             import_button.props('flat no-caps aria-label="Import"')
             keys_dialog = ApiKeysDialog(self.keys, self._signed_in, self.copy)
-            api_keys = ui.button("API keys", icon="key", on_click=keys_dialog.open).classes("w-full")
-            api_keys.props('flat no-caps aria-label="API keys"')
+            # The app's own HTTP API: not where a provider's key goes, which a new user would otherwise think.
+            api_keys = ui.button("HTTP API keys", icon="key", on_click=keys_dialog.open).classes("w-full")
+            api_keys.props('flat no-caps aria-label="HTTP API keys"')
             if self.access.required:
                 sign_out = ui.button("Sign out", icon="logout", on_click=self.sign_out).classes("w-full")
                 sign_out.props('flat no-caps aria-label="Sign out"')
@@ -116,7 +130,8 @@ class ChatPage:
         with ui.footer().classes("chat-bar p-3"), ui.row().classes("composer items-end no-wrap gap-2"):
             self.input = (
                 ui.textarea(placeholder="Message")
-                .props("autogrow outlined dense autofocus input-style='max-height: 40vh'")
+                .props("autogrow outlined dense autofocus input-style='max-height: 40vh' for=message-box")
+                .props('aria-label="Message"')
                 .classes("grow")
             )
             # Enter sends, Shift+Enter is a new line; Enter that confirms an IME composition does neither.
@@ -141,6 +156,12 @@ class ChatPage:
             with self.title:  # the page's own context: this also runs from the service, after a title is written
                 ui.page_title(f"{title} · Chat" if conversation else "Chat")
 
+    def _show_system_prompt(self, options: ConversationOptions | None) -> None:
+        prompt = " ".join((options.system_prompt or "").split()) if options else ""
+        self.system_note.set_text(f"System prompt: {prompt[:120]}{'…' if len(prompt) > 120 else ''}")
+        self.system_note.props["title"] = prompt[:2000]
+        self.system_note.set_visibility(bool(prompt))
+
     def _on_conversation_change(self, conversation_id: str) -> None:
         if self._gone:
             return
@@ -160,23 +181,43 @@ class ChatPage:
             elif self.service.conversation(self.conversation_id) is None:
                 ui.label("This conversation does not exist.").classes("text-lg opacity-70 mx-auto mt-16")
             else:
-                self._render_messages(self.service.messages(self.conversation_id), live)
+                self.earlier = ui.element("div").classes("w-full")
+                self._render_window(self.service.history(self.conversation_id), live)
         self._follow(live)
 
     def _render_empty_state(self) -> None:
         text = "How can I help?" if self.service.catalog.options else NO_PROVIDER_HINT
         ui.label(text).classes("text-xl opacity-60 mx-auto mt-24 text-center max-w-xl")
 
-    def _render_messages(self, messages: list[Message], live: LiveReply | None) -> None:
-        last_id = messages[-1].id if messages else None
-        versions = self.service.versions(self.conversation_id) if messages else {}
-        for message in messages:
-            version = versions.get(message.id)
+    def _render_window(self, window: HistoryWindow, live: LiveReply | None) -> None:
+        """Messages of the conversation, in a component of their own above those already shown (the newest come
+        first, older ones as the person scrolls up); and, above them, the way to the ones before."""
+        with self.messages:
+            batch = ui.element("q-no-ssr").classes("w-full column no-wrap gap-4")
+        batch.move(self.messages, target_index=1)
+        with batch:
+            self._render_messages(window, live)
+        self._oldest_shown = window.messages[0].id if window.messages else None
+        self.earlier.clear()
+        if window.earlier:
+            with self.earlier:
+                # Clicked by static/chat.js as soon as it scrolls into view; a button, so a keyboard can too.
+                more = ui.button(f"Show earlier messages ({window.earlier:,})", on_click=self.show_earlier)
+                more.props("flat no-caps").classes("load-earlier mx-auto block").mark("load-earlier")
+
+    async def show_earlier(self) -> None:
+        if self.conversation_id is None or self._oldest_shown is None or not self._signed_in():
+            return
+        self._render_window(self.service.history(self.conversation_id, before=self._oldest_shown), None)
+
+    def _render_messages(self, window: HistoryWindow, live: LiveReply | None) -> None:
+        for message in window.messages:
+            version = window.versions.get(message.id)
             step = partial(self.switch_version, message.id)
             if message.role == Role.USER:
                 UserMessageView(message, self.copy, self.edit_message, version, step)
                 continue
-            on_retry = self.retry if message.id == last_id else None
+            on_retry = self.retry if message.id == window.last_id else None
             following = live if live is not None and live.generation.message_id == message.id else None
             label = self._model_label(message.model)
             view = ReplyView(message, label, self.copy, on_retry, following, version, step)
@@ -315,6 +356,10 @@ class ChatPage:
         if not generation.is_running:
             self._follow(None)
             self.conversation_list.render()
+            ended = {"complete": "finished", "stopped": "stopped", "error": "failed"}.get(
+                generation.status.value, "ended"
+            )
+            self.announcer.set_text(f"The reply from {generation.model.label} {ended}.")
 
     def _show_controls(self, streaming: bool) -> None:
         self.send_button.set_visibility(not streaming)
@@ -336,8 +381,8 @@ class ChatPage:
 
     def _initial_model(self, options: dict[str, str]) -> str | None:
         conversation = self.service.conversation(self.conversation_id) if self.conversation_id else None
-        recent = self.service.conversations()
-        for candidate in (conversation.model if conversation else None, recent[0].model if recent else None):
+        # A new chat starts on the model used last (a pinned conversation at the top of the list does not decide).
+        for candidate in (conversation.model if conversation else None, self.service.last_used_model()):
             if candidate in options:
                 return candidate
         return self.service.catalog.default_key

@@ -1,9 +1,11 @@
-"""The drawer's list of conversations: search, open, rename, pin and delete."""
+"""The drawer's list of conversations: search, open, rename, pin and delete; grouped by when they were last used,
+and loaded page by page as the person scrolls."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, date, datetime
 
 from nicegui import ui
 
@@ -22,8 +24,27 @@ class RowLook:
 
 @dataclass
 class Row:
-    element: ui.row
-    look: RowLook
+    element: ui.element
+    look: RowLook | str  # a conversation's, or a heading's text
+    writing: ui.element | None = None  # the mark shown while a reply is written there, toggled in place
+
+
+def group_of(conversation: Conversation, today: date) -> str:
+    """The heading a conversation is listed under: pinned ones first, then by the day it was last used."""
+    if conversation.pinned_at is not None:
+        return "Pinned"
+    used = conversation.updated_at
+    used = (used if used.tzinfo else used.replace(tzinfo=UTC)).astimezone().date()
+    age = (today - used).days
+    if age <= 0:
+        return "Today"
+    if age == 1:
+        return "Yesterday"
+    if age <= 7:
+        return "Previous 7 days"
+    if age <= 30:
+        return "Previous 30 days"
+    return "Older"
 
 
 class ConversationList:
@@ -35,41 +56,74 @@ class ConversationList:
         self.search.classes("w-full mt-3").on_value_change(lambda _: self.render())
         self.nothing_found = ui.label("Nothing found.").classes("text-sm opacity-60 q-pa-sm")
         self.column = ui.column().classes("w-full gap-0 mt-2")
+        page = service.settings.drawer_page_size
+        # Enough pages to include the open conversation, so opening one from far down keeps the drawer's place.
+        place = service.place_in_list(current_id()) if current_id() else None
+        self.shown = page * (1 + (place or 0) // page)
+        with ui.element("div").classes("w-full") as self.more_slot:
+            # Clicked by static/chat.js as soon as it scrolls into view; a button, so a keyboard can too.
+            self.more = ui.button("Show more", on_click=self.show_more).props("flat no-caps dense")
+            self.more.classes("load-more w-full").mark("load-more")
         # Dialogs live here, not in the row that opened them: a rename rebuilds that row while its dialog is open.
         self.dialogs = ui.element("div")
         self.rows: dict[str, Row] = {}
         self.render()
 
+    def show_more(self) -> None:
+        self.shown += self.service.settings.drawer_page_size
+        self.render()
+
     def render(self) -> None:
         """Brings the list up to date by changing only what changed: it is redrawn after every message sent and
-        every reply, and rebuilding a list of 200 conversations each time would send thousands of elements."""
+        every reply, and rebuilding a list of conversations each time would send thousands of elements."""
         typed = (self.search.value or "").strip()
-        found = self.service.search(typed) if typed else self.service.conversations()
+        found = self.service.search(typed) if typed else self.service.conversations(limit=self.shown + 1)
+        has_more = not typed and len(found) > self.shown
+        found = found[: self.shown] if not typed else found
         self.nothing_found.set_visibility(bool(typed) and not found)
-        wanted = {conversation.id for conversation in found}
-        for conversation_id in [shown for shown in self.rows if shown not in wanted]:
-            self.column.remove(self.rows.pop(conversation_id).element)
-        for index, conversation in enumerate(found):
-            look = self._look(conversation)
-            row = self.rows.get(conversation.id)
+        self.more_slot.set_visibility(has_more)
+        today = datetime.now().astimezone().date()
+        # Headings and rows in the order shown; the list's order (pinned, then by last use) keeps groups together.
+        wanted: list[tuple[str, RowLook | str, Conversation | None]] = []
+        last_group = None
+        for conversation in found:
+            if (group := group_of(conversation, today)) != last_group:
+                wanted.append((f"group:{group}", group, None))
+                last_group = group
+            wanted.append((conversation.id, self._look(conversation), conversation))
+        keys = {key for key, _, _ in wanted}
+        for key in [shown for shown in self.rows if shown not in keys]:
+            self.column.remove(self.rows.pop(key).element)
+        for index, (key, look, conversation) in enumerate(wanted):
+            row = self.rows.get(key)
             if row is not None and row.look != look:
                 self.column.remove(row.element)
                 row = None
             if row is None:
                 with self.column:
-                    row = self.rows[conversation.id] = Row(self._row(conversation, look), look)
+                    row = self.rows[key] = self._row(conversation, look) if conversation else self._heading(look)
+            if conversation is not None and row.writing is not None:
+                row.writing.set_visibility(self.service.is_writing(conversation.id))
             if self.column.default_slot.children.index(row.element) != index:
                 row.element.move(self.column, target_index=index)
+
+    def _heading(self, group: str) -> Row:
+        return Row(ui.label(group).classes("conversation-group").mark("conversation-group"), group)
 
     def _look(self, conversation: Conversation) -> RowLook:
         title = conversation.title or "New conversation"
         return RowLook(title, conversation.pinned_at is not None, conversation.id == self.current_id())
 
-    def _row(self, conversation: Conversation, look: RowLook) -> ui.row:
+    def _row(self, conversation: Conversation, look: RowLook) -> Row:
         with ui.row().classes("conversation-row w-full items-center no-wrap gap-0").mark("conversation") as row:
             if look.pinned:
                 ui.icon("push_pin", size="xs").classes("opacity-60").props('aria-label="Pinned"')
-            ui.link(look.title, f"/c/{conversation.id}").classes("conversation-link grow" + (" current" * look.current))
+            link = ui.link(look.title, f"/c/{conversation.id}")
+            link.classes("conversation-link grow" + (" current" * look.current))
+            link.props["title"] = look.title  # the whole title, when the row cuts it short
+            if look.current:
+                link.props["aria-current"] = "page"
+            writing = ui.element("span").classes("writing-dot").props('role="img" aria-label="Writing a reply"')
             options = ui.button(icon="more_vert").props("flat round dense size=sm").mark("conversation-options")
             # Set as a value, never parsed from a props string: a title may hold quotes or NUL.
             options.props["aria-label"] = f"Options for {look.title}"
@@ -78,7 +132,7 @@ class ConversationList:
                 pin_label = "Unpin" if look.pinned else "Pin"
                 ui.menu_item(pin_label, lambda c=conversation: self._toggle_pin(c)).mark(pin_label)
                 ui.menu_item("Delete", lambda c=conversation: self._confirm_delete(c)).mark("Delete")
-        return row
+        return Row(row, look, writing)
 
     async def _toggle_pin(self, conversation: Conversation) -> None:
         if not self.allowed():

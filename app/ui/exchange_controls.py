@@ -1,4 +1,4 @@
-"""Export (a conversation or all of them, as Markdown or JSON) and import of our own JSON exports."""
+"""Export (a conversation or all of them, as Markdown or JSON) and import of our own JSON exports or ChatGPT's."""
 
 from __future__ import annotations
 
@@ -40,10 +40,12 @@ class ImportDialog:
         self.on_imported = on_imported
         with ui.dialog() as self.dialog, ui.card().classes("w-96 gap-3"):
             ui.label("Import conversations").classes("text-h6")
-            ui.label("A JSON export of this app. Conversations already here are skipped.").classes("text-sm opacity-70")
-            ui.upload(label="JSON export", auto_upload=True, on_upload=self.receive).props('accept=".json"').classes(
-                "w-full"
-            )
+            ui.label(
+                "A JSON export of this app, or ChatGPT's conversations.json (from its data export). Conversations "
+                "already here are skipped."
+            ).classes("text-sm opacity-70")
+            self.upload = ui.upload(label="JSON export", auto_upload=True, on_upload=self.receive)
+            self.upload.props('accept=".json"').classes("w-full")
             ui.button("Close", on_click=self.dialog.close).props("flat no-caps").classes("self-end")
 
     def open(self) -> None:
@@ -53,10 +55,13 @@ class ImportDialog:
         if not self.allowed():
             return
         try:
-            added = await self.service.import_conversations(await upload.file.read())
+            imported = await self.service.import_conversations(await upload.file.read())
         except InputRefused as refusal:
+            self.upload.reset()  # a refused file is not left showing as done
             ui.notify(str(refusal), type="negative", multi_line=True)
             return
-        ui.notify(f"Imported {added} conversation{'s' if added != 1 else ''}.", type="positive")
+        added, skipped = imported.added, imported.already_here
+        note = f" ({skipped} already here were skipped)" if skipped else ""
+        ui.notify(f"Imported {added} conversation{'s' if added != 1 else ''}{note}.", type="positive")
         self.dialog.close()
         self.on_imported()

@@ -64,7 +64,7 @@ def _code_block(code: str, info: str) -> str:
     return (
         f'<div class="code-block" data-lang="{language or "text"}"><div class="code-head">'
         f'<span class="code-lang">{language or "text"}</span></div>'
-        f"<pre><code{code_class}>{_highlight(code, language)}</code></pre></div>\n"
+        f'<pre tabindex="0"><code{code_class}>{_highlight(code, language)}</code></pre></div>\n'
     )
 
 
@@ -107,12 +107,13 @@ def _display_brackets_inline(state, silent: bool) -> bool:
 def _render_display_math(_renderer, tokens, index, _options, _env) -> str:
     token = tokens[index]
     source = token.content.strip()
-    return f'<div class="math-display">{_math(source, True, f"$$ {source} $$")}</div>\n'
+    return f'<div class="math-display" tabindex="0">{_math(source, True, f"$$ {source} $$")}</div>\n'
 
 
 def _render_table_open(renderer, tokens, index, options, env) -> str:
     # Wide tables scroll sideways inside the reply instead of pushing the page wider than a phone.
-    return '<div class="table-scroll">' + renderer.renderToken(tokens, index, options, env)
+    # Focusable, so a keyboard can scroll it too (what scrolls must be reachable without a mouse).
+    return '<div class="table-scroll" tabindex="0">' + renderer.renderToken(tokens, index, options, env)
 
 
 def _render_table_close(renderer, tokens, index, options, env) -> str:
@@ -145,7 +146,7 @@ def _parser() -> MarkdownIt:
     parser.use(dollarmath_plugin, allow_space=False, allow_digits=False, double_inline=True)
     parser.use(texmath_plugin, delimiters="brackets")  # \(...\) and \[...\]
     parser.inline.ruler.before("escape", "math_display_inline", _display_brackets_inline)
-    parser.use(tasklists_plugin)  # - [ ] and - [x], as disabled checkboxes
+    parser.use(tasklists_plugin, label=True)  # - [ ] and - [x], as disabled checkboxes labelled by their text
     parser.validateLink = is_safe_url
     rules = {
         "link_open": _render_link_open,

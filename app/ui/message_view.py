@@ -21,6 +21,8 @@ STATUS_NOTES = {
 
 
 Copier = Callable[[str], object]
+# Enter that confirms an IME composition (Japanese, Chinese...) only ends the composition.
+ENTER_UNLESS_COMPOSING = "(e) => { if (!e.isComposing) { e.preventDefault(); emit(); } }"
 
 
 def copy_button(on_copy: Copier, text: Callable[[], str]) -> ui.button:
@@ -90,7 +92,7 @@ class UserMessageView:
         self.message = message
         self.on_copy, self.on_edit, self.version, self.on_step = on_copy, on_edit, version, on_step
         self.root = message_root().classes("msg msg-user").props(f"data-role={Role.USER.value}")
-        self.root.mark("user-message")
+        self.root.props('role=article aria-label="You"').mark("user-message")
         self.show_text()
 
     def show_text(self) -> None:
@@ -111,9 +113,17 @@ class UserMessageView:
         with self.root:
             box = ui.textarea(value=self.message.content).props("autogrow outlined autofocus dir=auto")
             box.classes("w-full min-w-80").mark("edit-box")
+            box.props('aria-label="Edit your message"')
+
+            def save() -> object:
+                return self.on_edit(self.message, box.value or "")
+
+            # As in the message box: Enter saves and sends, Shift+Enter is a new line, Esc cancels.
+            box.on("keydown.enter.exact", save, js_handler=ENTER_UNLESS_COMPOSING)
+            box.on("keydown.esc", self.show_text, js_handler="(e) => { e.stopPropagation(); emit(); }")
             with ui.row().classes("justify-end gap-1"):
                 ui.button("Cancel", on_click=self.show_text).props("flat no-caps dense")
-                send = ui.button("Save & send", on_click=lambda: self.on_edit(self.message, box.value or ""))
+                send = ui.button("Save & send", on_click=save)
                 send.props('unelevated no-caps dense aria-label="Save and send"')
 
 
@@ -140,7 +150,8 @@ class ReplyView:
     ) -> None:
         self.on_retry = on_retry
         self.root = message_root().classes("msg msg-assistant").props(f"data-role={Role.ASSISTANT.value}")
-        self.root.mark("reply")
+        self.root.props("role=article").mark("reply")
+        self.root.props["aria-label"] = model_label or "Assistant"  # set as a value: a model's name is not parsed
         with self.root:
             self.note = ui.label("").classes("msg-note").mark("context-note")
             if live is not None:

@@ -6,7 +6,18 @@ from collections.abc import Callable
 
 from nicegui import ui
 
-from app.chat.service import ChatService, ConversationOptions, InputRefused
+from app.chat.service import MAX_OUTPUT_TOKENS_LIMIT, ChatService, ConversationOptions, InputRefused
+
+TEMPERATURE_RANGE = "From 0 to 2 (empty: the model's default)"
+LENGTH_RANGE = f"A whole number from 1 to {MAX_OUTPUT_TOKENS_LIMIT:,} (empty: the server's default)"
+
+
+def _temperature_ok(value: float | None) -> bool:
+    return value is None or 0 <= value <= 2
+
+
+def _length_ok(value: float | None) -> bool:
+    return value is None or (float(value).is_integer() and 1 <= value <= MAX_OUTPUT_TOKENS_LIMIT)
 
 
 class SettingsDialog:
@@ -16,11 +27,13 @@ class SettingsDialog:
         current_id: Callable[[], str | None],
         allowed: Callable[[], bool],
         keep_for_new: Callable[[ConversationOptions], None],
+        on_saved: Callable[[ConversationOptions], None],
     ) -> None:
         self.service = service
         self.current_id = current_id
         self.allowed = allowed
         self.keep_for_new = keep_for_new  # a conversation not yet started takes them with its first message
+        self.on_saved = on_saved
         self.pending = ConversationOptions()
         with ui.dialog() as self.dialog, ui.card().classes("w-[34rem] max-w-full gap-2"):
             ui.label("Conversation settings").classes("text-h6")
@@ -28,16 +41,27 @@ class SettingsDialog:
             self.preset.classes("w-full")
             self.system_prompt = ui.textarea("System prompt").props("outlined autogrow").classes("w-full")
             with ui.row().classes("w-full no-wrap gap-2"):
-                self.temperature = ui.number("Temperature", min=0, max=2, step=0.1, format="%.1f")
+                # Checked, not clamped: a value out of range is refused with a message beside the field, never
+                # quietly changed into another one.
+                self.temperature = ui.number(
+                    "Temperature", step=0.1, format="%.1f", validation={TEMPERATURE_RANGE: _temperature_ok}
+                )
                 self.temperature.props("dense outlined clearable").classes("grow")
-                self.max_tokens = ui.number("Max output tokens", min=1, step=256, format="%d")
+                self.max_tokens = ui.number(
+                    "Max output tokens", step=256, format="%d", validation={LENGTH_RANGE: _length_ok}
+                )
                 self.max_tokens.props("dense outlined clearable").classes("grow")
             ui.label("Empty: the model's default temperature and the server's reply length.").classes(
                 "text-xs opacity-60"
             )
-            with ui.row().classes("w-full items-end no-wrap gap-2"):
+            with ui.row().classes("w-full items-end no-wrap gap-1"):
                 self.preset_name = ui.input("Preset name").props("dense outlined").classes("grow")
-                ui.button("Save as preset", on_click=self.save_preset).props("flat no-caps")
+                ui.button("Save as preset", on_click=self.save_preset).props("flat no-caps dense")
+                self.rename_preset = ui.button("Rename", on_click=self.rename_chosen).props("flat no-caps dense")
+                self.rename_preset.props('aria-label="Rename preset"')
+                self.delete_preset = ui.button("Delete", on_click=self.delete_chosen).props("flat no-caps dense")
+                self.delete_preset.props('aria-label="Delete preset" color=negative')
+            self._show_preset_actions()
             with ui.row().classes("self-end"):
                 ui.button("Cancel", on_click=self.dialog.close).props("flat no-caps")
                 ui.button("Save", on_click=self.save).props("unelevated no-caps aria-label=Save").mark("settings-save")
@@ -55,6 +79,8 @@ class SettingsDialog:
     async def save(self) -> None:
         if not self.allowed():
             return
+        if not (self.temperature.validate() and self.max_tokens.validate()):
+            return  # each field says what it takes
         max_tokens = self.max_tokens.value
         options = ConversationOptions(
             self.system_prompt.value or None,
@@ -71,6 +97,7 @@ class SettingsDialog:
             ui.notify(str(refusal), type="warning")
             return
         self.dialog.close()
+        self.on_saved(options)
         ui.notify("Settings saved: they apply from the next reply.", timeout=1500)
 
     async def save_preset(self) -> None:
@@ -84,6 +111,37 @@ class SettingsDialog:
         self.preset.set_options(list(self.service.presets()))
         ui.notify(f"Preset “{self.preset_name.value.strip()}” saved.", timeout=1500)
 
+    async def rename_chosen(self) -> None:
+        chosen, new_name = self.preset.value, (self.preset_name.value or "").strip()
+        if not chosen or not self.allowed():
+            return
+        try:
+            await self.service.rename_preset(chosen, new_name)
+        except InputRefused as refusal:
+            ui.notify(str(refusal), type="warning")
+            return
+        self.preset.set_options(list(self.service.presets()), value=new_name)
+        ui.notify(f"Preset renamed to “{new_name}”.", timeout=1500)
+
+    async def delete_chosen(self) -> None:
+        chosen = self.preset.value
+        if not chosen or not self.allowed():
+            return
+        try:
+            await self.service.delete_preset(chosen)
+        except InputRefused as refusal:
+            ui.notify(str(refusal), type="warning")
+            return
+        self.preset.set_options(list(self.service.presets()), value=None)
+        ui.notify(f"Preset “{chosen}” deleted; the system prompt above is unchanged.", timeout=2000)
+
     def _use_preset(self) -> None:
         if self.preset.value:
             self.system_prompt.value = self.service.presets().get(self.preset.value, self.system_prompt.value)
+            self.preset_name.value = self.preset.value
+        self._show_preset_actions()
+
+    def _show_preset_actions(self) -> None:
+        chosen = bool(self.preset.value)
+        self.rename_preset.set_enabled(chosen)
+        self.delete_preset.set_enabled(chosen)

@@ -37,13 +37,14 @@ function addCopyButton(block) {
 // Mermaid blocks are drawn once they are final (in the stable part: their fence has closed and a block followed,
 // or the reply ended); until then they are code. The library is NiceGUI's own copy, loaded the first time a
 // diagram appears, in strict mode: labels are sanitized, click handlers and scripts are off, nothing is loaded.
-let mermaidReady = null;
+let mermaidReady = null, mermaidTheme = "default";
 function loadMermaid() {
   mermaidReady ??= import("nicegui-mermaid").then(({ mermaid }) => {
     const dark = document.body.classList.contains("body--dark");
+    mermaidTheme = dark ? "dark" : "default";
     // Labels as SVG text, never HTML in a foreignObject: a label cannot become an element that loads something.
     mermaid.initialize({
-      startOnLoad: false, securityLevel: "strict", theme: dark ? "dark" : "default",
+      startOnLoad: false, securityLevel: "strict", theme: mermaidTheme,
       htmlLabels: false, flowchart: { htmlLabels: false },
     });
     return mermaid;
@@ -65,6 +66,7 @@ async function drawDiagrams(element) {
       figure.className = "mermaid-diagram";
       figure.setAttribute("role", "img");
       figure.setAttribute("aria-label", "Diagram");
+      figure.dataset.theme = mermaidTheme;
       figure.append(inertDiagram(svg));
       block.querySelector("pre").before(figure);
       block.classList.add("drawn");

@@ -24,8 +24,14 @@ async def eventually(check, timeout: float = 5.0) -> None:
         await asyncio.sleep(0.02)
 
 
+def in_page_order(user: User, marker: str) -> list[ui.element]:
+    """The elements with `marker`, top to bottom as the page shows them (older messages load above newer ones)."""
+    found = user.find(marker=marker).elements
+    return [element for element in user.client.layout.descendants() if element in found]
+
+
 def replies(user: User) -> list[ui.element]:
-    return sorted(user.find(marker="reply").elements, key=lambda element: element.id)
+    return in_page_order(user, "reply")
 
 
 def reply_text(reply: ui.element) -> str:
@@ -34,7 +40,7 @@ def reply_text(reply: ui.element) -> str:
 
 
 def user_messages(user: User) -> list[str]:
-    elements = sorted(user.find(marker="user-message").elements, key=lambda element: element.id)
+    elements = in_page_order(user, "user-message")
     return [
         label.text
         for element in elements

@@ -221,3 +221,20 @@ async def test_the_drawer_shows_the_title_the_model_wrote(titles_on, user: User)
     await chat(user, "how do i make bread at home with nothing fancy")
 
     await eventually(lambda: drawer_titles(user) == ["Simple Bread Basics"])
+
+
+async def test_the_drawer_marks_a_conversation_while_its_reply_is_written(user: User, app_env):
+    app_env["openai"].play(Reply(tokens=["slow "] * 30, delay=0.03))
+    await user.open("/")
+    await send(user, "Take your time")
+
+    def marked() -> bool:
+        return any(
+            "writing-dot" in element.classes and element.visible
+            for row in user.find(marker="conversation").elements
+            for element in row.descendants()
+        )
+
+    await eventually(marked)
+    await eventually(lambda: assert_status(replies(user)[-1], "complete"))
+    await eventually(lambda: not marked())

@@ -168,7 +168,7 @@ def test_an_open_code_fence_and_a_half_written_table_render_while_streaming():
         seen[text[:end]] = html
 
     assert seen["Look:\n\n```js\nconst a"].endswith(
-        '<pre><code class="language-js"><span class="kd">const</span>'
+        '<pre tabindex="0"><code class="language-js"><span class="kd">const</span>'
         '<span class="w"> </span><span class="nx">a</span>\n</code></pre></div>\n'
     )
     assert "<td>1</td>" in seen["Look:\n\n```js\nconst a = 1;\n```\n\n| a | b |\n|---|---|\n| 1 |"]

@@ -71,7 +71,7 @@ def test_code_blocks_are_highlighted_and_escaped_under_a_header_naming_their_lan
 
     assert html.startswith(
         '<div class="code-block" data-lang="python"><div class="code-head"><span class="code-lang">python</span></div>'
-        '<pre><code class="language-python">'
+        '<pre tabindex="0"><code class="language-python">'
     )
     assert "&lt;b&gt;" in html and "<b>" not in html
     assert '<span class="nb">print</span>' in html
@@ -95,18 +95,18 @@ def test_dark_mode_has_a_dark_code_palette_of_its_own():
 def test_tables_render_inside_a_box_that_scrolls_sideways():
     html = render_markdown("| a | b |\n|---|---|\n| 1 | 2 |")
 
-    assert html.startswith('<div class="table-scroll"><table>') and "<td>1</td>" in html
+    assert html.startswith('<div class="table-scroll" tabindex="0"><table>') and "<td>1</td>" in html
 
 
 def test_an_open_code_fence_while_streaming_still_renders_as_code():
-    assert '<pre><code class="language-js">' in render_markdown("```js\nconst x = 1")
+    assert '<pre tabindex="0"><code class="language-js">' in render_markdown("```js\nconst x = 1")
 
 
 def test_task_lists_render_as_disabled_checkboxes_and_nested_lists_stay_nested():
     html = render_markdown("1. first\n   - inner\n     - deeper\n2. second\n\n- [ ] to do\n- [x] done\n\n> quoted")
 
     assert html.count("<ol>") == 1 and html.count("<ul>") == 2
-    assert '<input class="task-list-item-checkbox" disabled="disabled" type="checkbox"> to do' in html
+    assert '<label><input class="task-list-item-checkbox" disabled="disabled" type="checkbox"> to do</label>' in html
     assert 'checked="checked" disabled="disabled"' in html
     assert "<blockquote>" in html
 
@@ -125,7 +125,7 @@ def test_formulas_are_typeset_by_katex_in_each_notation(source, display):
     html = render_markdown(source)
 
     assert '<span class="katex">' in html and "<math" in html, html
-    assert ('<div class="math-display">' in html) is display
+    assert ('<div class="math-display" tabindex="0">' in html) is display
 
 
 @pytest.mark.parametrize("source", ["It costs $5 and $10 today.", "$ x $ is not math", "100$ and 200$"])

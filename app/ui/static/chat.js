@@ -56,6 +56,46 @@
     requestAnimationFrame(() => { pending = false; if (follow) toEnd(); });
   };
 
+  // ---- Earlier messages. A page shows a conversation's newest messages; the button above them brings the ones
+  // before as soon as it comes near the view (while the person reads upwards, or when the page is not full yet).
+  const earlier = new IntersectionObserver((entries) => {
+    for (const { target, isIntersecting } of entries) {
+      const pageNotFull = scroller.scrollHeight <= scroller.clientHeight + 10;
+      if (isIntersecting && (!follow || pageNotFull) && !target.dataset.asked) {
+        target.dataset.asked = "yes";
+        target.click();
+      }
+    }
+  }, { rootMargin: "800px 0px 0px 0px" });
+  // The drawer's "Show more" the same way, whenever it comes near the view.
+  const more = new IntersectionObserver((entries) => {
+    for (const { target, isIntersecting } of entries) if (isIntersecting) target.click();
+  }, { rootMargin: "0px 0px 400px 0px" });
+  const watchEarlier = () => {
+    for (const button of document.querySelectorAll(".load-earlier:not([data-watched])")) {
+      button.dataset.watched = "yes";
+      earlier.observe(button);
+    }
+    for (const button of document.querySelectorAll(".load-more:not([data-watched])")) {
+      button.dataset.watched = "yes";
+      more.observe(button);
+    }
+  };
+
+  // ---- The drawer keeps its place: where it was scrolled when a conversation was opened is where it opens.
+  const drawerScroller = () => document.querySelector(".q-drawer .q-drawer__content");
+  addEventListener("pagehide", () => {
+    const drawer = drawerScroller();
+    if (drawer) sessionStorage.setItem("chat-drawer-scroll", String(drawer.scrollTop));
+  });
+  let drawerRestored = false;
+  const restoreDrawer = () => {
+    const drawer = drawerScroller(), saved = Number(sessionStorage.getItem("chat-drawer-scroll") || 0);
+    if (drawerRestored || !drawer || !document.querySelector(".conversation-row")) return;
+    drawerRestored = true;
+    if (saved) drawer.scrollTop = saved;
+  };
+
   // ---- The connection. NiceGUI shows a small corner notice (#popup, aria-hidden="false" while the socket is
   // away); it is hidden by chat.css and replaced by a banner across the chat that says what happens to the text.
   const banner = document.createElement("div");
@@ -119,6 +159,8 @@
   let composerSeen = false;
   const onPageChange = () => {
     keepAtEnd();
+    watchEarlier();
+    restoreDrawer();
     if (composerSeen) return;
     const box = document.querySelector(".composer textarea");
     const footer = document.querySelector(".q-footer");
@@ -128,7 +170,18 @@
     new ResizeObserver(() => composerHeight(footer)).observe(footer);
     composerHeight(footer);
   };
+  // ---- "Skip to message box", the first thing a keyboard reaches on the page.
+  const skip = document.createElement("a");
+  skip.className = "skip-link";
+  skip.href = "#message-box";
+  skip.textContent = "Skip to message box";
+  skip.addEventListener("click", (event) => {
+    event.preventDefault();
+    document.querySelector(".composer textarea")?.focus();
+  });
+
   const start = () => {
+    document.body.prepend(skip);
     document.body.append(jump, banner);
     new MutationObserver(onPageChange).observe(document.body, { childList: true, subtree: true, characterData: true });
     new ResizeObserver(keepAtEnd).observe(document.body);
