@@ -12,16 +12,19 @@ from nicegui import app, core, ui
 
 from app.api.gate import ApiGate
 from app.api.routes import register_api
+from app.chat.connections import Connections
 from app.chat.service import ChatService
-from app.providers.catalog import ModelCatalog, build_providers
+from app.providers.catalog import ModelCatalog, build_providers, provider_timeouts
 from app.security.access import Access, LoginThrottle, is_loopback, lan_urls, set_up_access
 from app.security.api_keys import ApiKeys
 from app.security.hosts import allowed_hosts, machine_names, normalized
+from app.security.key_box import KeyBox
 from app.security.middleware import OwnNamesOnly, OwnPagesOnly, RequireSignIn, SecurityHeaders
 from app.settings import Settings
 from app.storage.database import DatabaseUnavailable, create_database
 from app.storage.repository import ChatRepository
 from app.ui.chat_page import register_pages
+from app.ui.connections_page import register_connections_page
 from app.ui.login_page import register_login
 
 log = logging.getLogger("chat")
@@ -66,14 +69,16 @@ def main(argv: list[str] | None = None) -> None:
     if interrupted := repository.mark_streaming_interrupted():
         log.warning("%d reply(s) were cut off by the last shutdown; marked interrupted", interrupted)
     catalog = ModelCatalog(build_providers(settings), settings.model_discovery_timeout)
+    connections = Connections(repository, KeyBox(settings.key_file), settings, catalog, provider_timeouts(settings))
     service = ChatService(repository, catalog, settings)
     api_keys = ApiKeys(repository, settings.chat_api_key.get_secret_value() if settings.chat_api_key else None)
     add_protection(settings, access, api_keys)
     register_login(access, LoginThrottle())
     register_pages(service, access, api_keys)
+    register_connections_page(connections, access)
     register_api(service)
 
-    app.on_startup(catalog.refresh)
+    app.on_startup(connections.apply)  # the configured providers and the connected ones, their models listed
     app.on_startup(catalog.warm_up)
     # What exists after start-up (the libraries' modules, classes and functions) lives as long as the process.
     # Frozen, a full collection no longer walks it: measured, its pauses fell from ~150 ms to ~10 ms, which had

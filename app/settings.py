@@ -74,6 +74,17 @@ class Settings(BaseSettings):
     history_page_size: int = Field(20, ge=1)
     drawer_page_size: int = Field(50, ge=1)
 
+    # The key that seals provider keys typed into the Connections page; default: beside a SQLite database's file.
+    connections_key_file: Path | None = None
+
+    @property
+    def key_file(self) -> Path:
+        if self.connections_key_file is not None:
+            return self.connections_key_file
+        if self.database_url.startswith("sqlite:///") and not self.database_url.endswith(":memory:"):
+            return Path(self.database_url.removeprefix("sqlite:///")).parent / "connections.key"
+        return PROJECT_ROOT / "storage" / "connections.key"
+
     @property
     def max_request_bytes(self) -> int:
         """The largest request body taken: the longest message, in UTF-8 and JSON-escaped, and room for the rest."""

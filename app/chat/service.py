@@ -76,9 +76,8 @@ def _told_nothing_was_sent() -> Iterator[None]:
 
 
 NO_MODEL_HINT = (
-    "No model is connected yet. Set OPENAI_API_KEY, ANTHROPIC_API_KEY or TOGETHER_API_KEY (or OPENAI_COMPAT_BASE_URL "
-    "for any OpenAI-compatible server), start Ollama, or install the embedded model with pip install -e ., then "
-    "restart the app. Your text is still in the box."
+    "No model is connected yet: open Connections (in the drawer) to add OpenAI, Anthropic, Together, Ollama or "
+    "any OpenAI-compatible server, or set their variables where the app starts. Your text is still in the box."
 )
 MAX_OUTPUT_TOKENS_LIMIT = 1_000_000  # beyond any model's reply: a typo, not a wish
 

@@ -18,6 +18,7 @@ class AnthropicProvider:
     label = "Anthropic"
     fallback_models = ("claude-sonnet-4-5", "claude-haiku-4-5", "claude-opus-4-1")
     writes_titles = True
+    model_note = ""
 
     def __init__(self, api_key: str, base_url: str | None, timeouts: Timeouts) -> None:
         self.client = anthropic.AsyncAnthropic(

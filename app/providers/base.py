@@ -142,6 +142,8 @@ class Provider(Protocol):
     fallback_models: tuple[str, ...]
     # Whether its models follow an instruction well enough to title a conversation from its first exchange.
     writes_titles: bool
+    # Said beside its models in the Model selector ("offline, small"), or empty.
+    model_note: str
 
     async def list_models(self) -> list[str]: ...
 

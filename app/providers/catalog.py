@@ -28,14 +28,19 @@ class ModelOption:
 
     @property
     def label(self) -> str:
-        return f"{self.provider.label} · {self.model_id}"
+        note = f" ({self.provider.model_note})" if self.provider.model_note else ""
+        return f"{self.provider.label} · {self.model_id}{note}"
+
+
+def provider_timeouts(settings: Settings) -> Timeouts:
+    return Timeouts(connect=settings.connect_timeout, read=settings.first_token_timeout + settings.connect_timeout)
 
 
 def build_providers(settings: Settings) -> list[tuple[Provider, list[str]]]:
     """Every configured provider, with the models the settings pin for it (empty: discover them). Cloud providers
     need a key; local servers only an address. The first one listed gives the default model, so the embedded model
     comes last: it is the default only when nothing else is set up."""
-    timeout = Timeouts(connect=settings.connect_timeout, read=settings.first_token_timeout + settings.connect_timeout)
+    timeout = provider_timeouts(settings)
     cloud = [
         (OpenAIProvider, settings.openai_api_key, settings.openai_base_url, settings.openai_models),
         (AnthropicProvider, settings.anthropic_api_key, settings.anthropic_base_url, settings.anthropic_models),
@@ -59,6 +64,7 @@ def build_providers(settings: Settings) -> list[tuple[Provider, list[str]]]:
 
 class ModelCatalog:
     def __init__(self, providers: list[tuple[Provider, list[str]]], discovery_timeout: float) -> None:
+        self._configured = providers  # by the environment: these stay as they are
         self._providers = providers
         self._discovery_timeout = discovery_timeout
         self.options: list[ModelOption] = [
@@ -77,6 +83,14 @@ class ModelCatalog:
             for model in models
         ]
         self.ready.set()
+
+    async def connect(self, connected: list[tuple[Provider, list[str]]]) -> None:
+        """Offer these providers (from the Connections page) beside the configured ones, instead of the ones
+        connected before; the embedded model stays last, the default only when nothing else is there."""
+        local = [entry for entry in self._configured if isinstance(entry[0], LocalModelProvider)]
+        others = [entry for entry in self._configured if entry not in local]
+        self._providers = others + connected + local
+        await self.refresh()
 
     def warm_up(self) -> None:
         """Start loading the models that run in this process; replies wait for them, pages do not."""

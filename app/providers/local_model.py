@@ -64,6 +64,7 @@ class LocalModelProvider:
     label = "Local"
     fallback_models: tuple[str, ...] = ()
     writes_titles = False  # 135M parameters: it echoes the title instructions; the first words of the message stay
+    model_note = "offline, small"
 
     def __init__(self, worker: LlamaWorker) -> None:
         self.worker = worker

@@ -24,6 +24,7 @@ class OpenAIProvider:
     label = "OpenAI"
     fallback_models = ("gpt-4.1-mini", "gpt-4.1", "gpt-4o-mini", "gpt-4o", "o4-mini")
     writes_titles = True
+    model_note = ""
     # OpenAI deprecated `max_tokens` for this; servers that copy its API often know only the old name.
     token_limit_field = "max_completion_tokens"
 

@@ -22,6 +22,7 @@ class TogetherProvider:
         "mistralai/Mixtral-8x7B-Instruct-v0.1",
     )
     writes_titles = True
+    model_note = ""
 
     def __init__(self, api_key: str, base_url: str | None, timeouts: Timeouts) -> None:
         self.client = together.AsyncTogether(

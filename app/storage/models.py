@@ -100,3 +100,16 @@ class SystemPreset(SQLModel, table=True):
 
     name: str = Field(primary_key=True, max_length=100)
     text: str
+
+
+class ProviderConnection(SQLModel, table=True):
+    """A provider connected from the Connections page: one per kind. The key is kept sealed (app/security/
+    key_box.py) with a key that lives outside the database; `key_hint` (`sk-…a1b2`) is all a page ever shows."""
+
+    __tablename__ = "provider_connection"
+
+    kind: str = Field(primary_key=True, max_length=32)  # openai, anthropic, together, ollama, compat
+    base_url: str | None = None
+    sealed_key: str | None = None
+    key_hint: str | None = None
+    updated_at: datetime = Field(default_factory=utc_now)

@@ -14,6 +14,7 @@ from app.storage.models import (
     AppSecret,
     Conversation,
     Message,
+    ProviderConnection,
     ReplyPiece,
     Role,
     Status,
@@ -290,6 +291,20 @@ class ChatRepository:
                 session.commit()
 
     # -- API keys
+
+    def provider_connections(self) -> Sequence[ProviderConnection]:
+        with self._session() as session:
+            return session.exec(select(ProviderConnection).order_by(col(ProviderConnection.kind))).all()
+
+    def save_provider_connection(self, connection: ProviderConnection) -> None:
+        with self._session() as session:
+            session.merge(connection)
+            session.commit()
+
+    def delete_provider_connection(self, kind: str) -> None:
+        with self._session() as session:
+            session.exec(delete(ProviderConnection).where(col(ProviderConnection.kind) == kind))
+            session.commit()
 
     def add_api_key(self, name: str, key_hash: str, hint: str) -> ApiKey:
         key = ApiKey(name=name, key_hash=key_hash, hint=hint)

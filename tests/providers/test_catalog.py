@@ -72,7 +72,7 @@ async def test_the_embedded_model_is_the_default_only_when_nothing_else_is_set_u
     nothing_else = with_local.model_copy(update={f"{d}_api_key": None for d in ("openai", "anthropic", "together")})
     catalog = await catalog_for(nothing_else)
     assert catalog.default_key == "local:SmolLM2-135M-Instruct"
-    assert catalog.find(catalog.default_key).label == "Local · SmolLM2-135M-Instruct"
+    assert catalog.find(catalog.default_key).label == "Local · SmolLM2-135M-Instruct (offline, small)"
 
 
 async def test_a_local_model_path_that_does_not_exist_is_left_out_with_a_warning(settings, tmp_path, caplog):

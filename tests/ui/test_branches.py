@@ -41,6 +41,7 @@ async def test_editing_a_message_resends_it_and_keeps_the_original_branch(user: 
     click_labelled(user, "Save and send")
 
     await eventually(lambda: "Rome." in reply_text(replies(user)[-1]))
+    await eventually(lambda: assert_status(replies(user)[-1], "complete"))  # versions switch once it is written
     assert user_messages(user) == ["Capital of Italy?"], "what followed the edited message is on the other branch"
     sent = app_env["openai"].chat_requests[-1].body["messages"]
     assert [m["content"] for m in sent] == ["Capital of Italy?"]

@@ -17,14 +17,16 @@ async def test_with_no_keys_and_no_servers_the_embedded_model_is_selected_and_an
     await user.open("/")
 
     [select] = user.find(kind=ui.select, content="Model").elements
-    assert select.value == LOCAL_MODEL and select.options == {LOCAL_MODEL: "Local · SmolLM2-135M-Instruct"}
+    assert select.value == LOCAL_MODEL
+    assert select.options == {LOCAL_MODEL: "Local · SmolLM2-135M-Instruct (offline, small)"}
     await user.should_see("How can I help?")
+    await user.should_see("You are on the small offline model")
 
     await send(user, "What is bread made of?")
 
     await eventually(lambda: assert_status(replies(user)[0], "complete"), timeout=30)
     assert len(reply_text(replies(user)[0])) > 20
-    await user.should_see("Local · SmolLM2-135M-Instruct")
+    await user.should_see("Local · SmolLM2-135M-Instruct (offline, small)")
 
 
 @pytest.fixture
