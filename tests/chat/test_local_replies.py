@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from app.chat.service import ChatService
+from app.chat.service import ChatService, InputRefused
 from app.providers.catalog import ModelCatalog, build_providers
 from app.settings import Settings
 from app.storage.database import create_database
@@ -53,3 +53,30 @@ async def test_a_conversation_longer_than_the_context_is_answered_and_the_reply_
     assert reply.status == Status.COMPLETE and reply.content
     assert reply.note is not None and "oldest messages were left out" in reply.note
     assert "context window of 256 tokens" in reply.note
+
+
+async def test_the_embedded_model_does_not_write_titles_the_first_words_of_the_message_stay(offline_service):
+    offline_service.settings.auto_title = True
+
+    generation = await offline_service.send(None, "How do I keep a sourdough starter alive?", LOCAL)
+    await asyncio.wait_for(generation.wait(), 30)
+    await asyncio.sleep(0.5)  # where a title request would have ended
+
+    assert offline_service.conversation(generation.conversation_id).title == "How do I keep a sourdough starter alive?"
+    assert offline_service.catalog.find(LOCAL).label.endswith("(offline, small)")
+
+
+async def test_with_no_model_at_all_sending_says_how_to_connect_one(database_url):
+    nothing = {f"{name}_api_key": None for name in ("openai", "anthropic", "together", "openai_compat")}
+    settings = Settings(
+        _env_file=None, database_url=database_url, ollama_base_url="", local_model_enabled=False, **nothing
+    )
+    catalog = ModelCatalog(build_providers(settings), settings.model_discovery_timeout)
+    await catalog.refresh()
+    chat = ChatService(ChatRepository(create_database(settings.database_url)), catalog, settings)
+
+    with pytest.raises(InputRefused, match="No model is connected yet: open Connections"):
+        await chat.send(None, "Anyone?", None)
+
+    assert chat.conversations() == []
+    await chat.shutdown()

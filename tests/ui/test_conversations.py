@@ -70,7 +70,8 @@ async def test_deleting_asks_first_and_then_removes_everything(user: User):
 
     choose(user, "Delete this one", "Delete")
     await user.should_see("Delete this conversation?")
-    [confirm] = [b for b in user.find(kind=ui.button, content="Delete").elements if b.props.get("aria-label") == "Delete"]
+    deletes = user.find(kind=ui.button, content="Delete").elements
+    [confirm] = [b for b in deletes if b.props.get("aria-label") == "Delete"]
     UserInteraction(user, {confirm}, "Delete").click()
 
     await eventually(lambda: drawer_titles(user) == ["Keep this one"])

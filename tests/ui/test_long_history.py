@@ -100,3 +100,19 @@ async def test_opening_a_conversation_far_down_the_list_shows_the_list_down_to_i
     assert len(drawer_titles(user)) == 150
     current = next(c for c in user.find(kind=ui.link).elements if c.text == "Conversation 130")
     assert current.props.get("aria-current") == "page" and current.props["title"] == "Conversation 130"
+
+
+async def test_reading_far_back_keeps_a_bounded_number_of_messages_and_the_latest_come_back(user: User, database_url):
+    conversation = seed_history(database_url, messages=600)
+    await user.open(f"/c/{conversation}")
+
+    for loaded in range(2, 15):
+        user.find(marker="load-earlier").click()
+        await eventually(lambda n=loaded: earlier_button(user).text == f"Show earlier messages ({600 - 20 * n})")
+
+    assert len(user_messages(user)) + len(replies(user)) == 200, "ten pages at most"
+    assert user_messages(user)[0].startswith("Question 320:") and user_messages(user)[-1].startswith("Question 518:")
+    user.find(marker="show-latest").click()
+
+    await eventually(lambda: "part 599" in reply_text(replies(user)[-1]))
+    assert len(replies(user)) == 10 and shown(user, "show-latest") is None
