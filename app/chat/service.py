@@ -101,6 +101,8 @@ class ChatService:
         self._watchers: dict[str, Listeners[[Generation]]] = {}
         # Told the id of a conversation whose title or place in the list changed outside any page's own action.
         self.conversation_changes: Listeners[[str]] = Listeners("the conversation list")
+        # Told when a reply starts (True) or ends (False) in a conversation: a mark in each drawer, nothing more.
+        self.writing_changes: Listeners[[str, bool]] = Listeners("replies being written")
         self._background: set[asyncio.Task] = set()
 
     # -- reading
@@ -401,7 +403,7 @@ class ChatService:
         generation.start(lambda started: self._run(started, request))
         if watchers := self._watchers.get(conversation_id):
             watchers.notify(generation)
-        self.conversation_changes.notify(conversation_id)  # the drawers mark it as being written, and move it up
+        self.writing_changes.notify(conversation_id, True)  # the drawers mark it as being written
         return generation
 
     async def _run(self, generation: Generation, request: ChatRequest) -> None:
@@ -409,7 +411,7 @@ class ChatService:
             await self.runner.run(generation, request)
         finally:
             self._generations.pop(generation.conversation_id, None)
-            self.conversation_changes.notify(generation.conversation_id)
+            self.writing_changes.notify(generation.conversation_id, False)
         if (
             generation.status == Status.COMPLETE
             and self.settings.auto_title

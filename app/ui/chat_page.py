@@ -99,6 +99,9 @@ class ChatPage:
         self.render_history()
         self._watch_conversation()
         self._unlisten = self.service.conversation_changes.add(self._on_conversation_change)
+        self._unlisten_writing = self.service.writing_changes.add(
+            lambda conversation_id, writing: self._gone or self.conversation_list.mark_writing(conversation_id, writing)
+        )
         self.client.on_delete(self._forget)
 
     # -- layout
@@ -424,6 +427,7 @@ class ChatPage:
         # The page is gone for good (its tab closed, or away past the reconnect timeout); the reply goes on.
         self._gone = True
         self._unlisten()
+        self._unlisten_writing()
         if self._unsubscribe:
             self._unsubscribe()
         if self._unwatch:

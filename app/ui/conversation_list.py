@@ -69,6 +69,12 @@ class ConversationList:
         self.rows: dict[str, Row] = {}
         self.render()
 
+    def mark_writing(self, conversation_id: str, writing: bool) -> None:
+        """Only the mark of one row changes: a reply starting in one tab must not redraw every tab's drawer."""
+        row = self.rows.get(conversation_id)
+        if row is not None and row.writing is not None:
+            row.writing.set_visibility(writing)
+
     def show_more(self) -> None:
         self.shown += self.service.settings.drawer_page_size
         self.render()

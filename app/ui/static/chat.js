@@ -58,6 +58,22 @@
 
   // ---- Earlier messages. A page shows a conversation's newest messages; the button above them brings the ones
   // before as soon as it comes near the view (while the person reads upwards, or when the page is not full yet).
+  // Older messages arrive above what is read: the message at the top of the view stays where it is. (The
+  // browser's own scroll anchoring does this, but not at the very top of the page, where the reading is.)
+  let anchor = null;
+  const holdAnchor = () => {
+    const first = [...document.querySelectorAll(".msg")].find((m) => m.getBoundingClientRect().bottom > 0);
+    if (first) anchor = { element: first, top: first.getBoundingClientRect().top, until: performance.now() + 2000 };
+  };
+  const keepAnchor = () => {
+    if (!anchor) return;
+    if (performance.now() > anchor.until || !anchor.element.isConnected) { anchor = null; return; }
+    const moved = anchor.element.getBoundingClientRect().top - anchor.top;
+    if (Math.abs(moved) > 1) scroller.scrollTop += moved;
+  };
+  document.addEventListener("click", (event) => {
+    if (event.target.closest?.(".load-earlier")) holdAnchor();
+  }, true);
   const earlier = new IntersectionObserver((entries) => {
     for (const { target, isIntersecting } of entries) {
       const pageNotFull = scroller.scrollHeight <= scroller.clientHeight + 10;
@@ -157,10 +173,18 @@
     document.documentElement.style.setProperty("--composer-height", footer.offsetHeight + "px");
   };
   let composerSeen = false;
+  // Looking for new buttons to watch waits a little: a streaming reply changes the page every frame, and twenty
+  // tabs searching their whole page on every change cost a measurable share of the machine.
+  let lookPending = false;
+  const lookForButtons = () => {
+    if (lookPending) return;
+    lookPending = true;
+    setTimeout(() => { lookPending = false; watchEarlier(); restoreDrawer(); }, 150);
+  };
   const onPageChange = () => {
+    keepAnchor();
     keepAtEnd();
-    watchEarlier();
-    restoreDrawer();
+    lookForButtons();
     if (composerSeen) return;
     const box = document.querySelector(".composer textarea");
     const footer = document.querySelector(".q-footer");
