@@ -328,8 +328,7 @@ class ChatService:
                     f"All {count} conversation{'s' if count != 1 else ''} in that file are here already."
                 )
             raise InputRefused("That file holds no conversations.")
-        if imported.added:
-            self.conversation_changes.notify("")
+        self.conversation_changes.notify("")  # every tab's drawer lists them
         return imported
 
     async def shutdown(self) -> None:

@@ -85,10 +85,10 @@ class ChatPage:
             self.system_note.classes("system-note").mark("system-prompt")
             self._show_system_prompt(self.service.options(self.conversation_id) if self.conversation_id else None)
             self.messages = ui.column().classes("w-full gap-4")
+            self.later = ui.element("div").classes("w-full")  # the way back to the newest, when they were let go
             # What is sent while the page is open goes here, inside a component of its own: the browser re-renders
             # plain elements with the nearest component around them, which would otherwise be the page, and a
             # long conversation's every message would be rendered again just as a reply starts.
-            self.later = ui.element("div").classes("w-full")  # the way back to the newest, when they were let go
             with ui.element("q-no-ssr").classes("w-full"):
                 self.new_messages = ui.column().classes("w-full gap-4")
         self._build_composer()
