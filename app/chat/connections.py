@@ -41,16 +41,13 @@ class Connections:
 
     def states(self) -> list[ConnectionState]:
         saved = {row.kind: row for row in self.repository.provider_connections()}
-        return [
-            ConnectionState(
-                kind,
-                set_by_environment(kind, self.settings),
-                kind.kind in saved,
-                saved[kind.kind].key_hint if kind.kind in saved else None,
-                saved[kind.kind].base_url if kind.kind in saved else None,
-            )
-            for kind in KINDS.values()
-        ]
+        states = []
+        for kind in KINDS.values():
+            row = saved.get(kind.kind)
+            from_environment = set_by_environment(kind, self.settings)
+            hint, base_url = (row.key_hint, row.base_url) if row else (None, None)
+            states.append(ConnectionState(kind, from_environment, row is not None, hint, base_url))
+        return states
 
     def providers(self) -> list[tuple[Provider, list[str]]]:
         """The saved connections the environment does not override, ready for the catalog."""
@@ -59,14 +56,14 @@ class Connections:
             kind = KINDS.get(row.kind)
             if kind is None or set_by_environment(kind, self.settings):
                 continue
-            key = self.box.open(row.sealed_key) if row.sealed_key else None
-            made.append((kind.make(key, row.base_url, self.timeouts), []))
+            made.append((kind.make(self._opened(row), row.base_url, self.timeouts), []))
         return made
 
     async def test(self, kind_name: str, key: str | None, base_url: str | None) -> list[str]:
         """The models the provider lists with this key and address; refused with the provider's own words."""
         kind = self._kind(kind_name)
-        key = key or self._saved_key(kind_name)
+        key, base_url = _typed(key), _typed(base_url)
+        key = key or self._opened(self._saved(kind.kind))
         self._check(kind, key, base_url)
         provider = kind.make(key, base_url, self.timeouts)
         try:
@@ -82,11 +79,14 @@ class Connections:
     async def save(self, kind_name: str, key: str | None, base_url: str | None) -> None:
         """Keep the connection (an empty key keeps the one saved before) and offer its models at once."""
         kind = self._kind(kind_name)
-        key = (key or "").strip() or None
-        sealed, hint = (self.box.seal(key), key_hint(key)) if key else self._saved_sealed(kind_name)
-        self._check(kind, key or self._saved_key(kind_name), base_url)
-        row = ProviderConnection(kind=kind.kind, base_url=(base_url or "").strip() or None, sealed_key=sealed)
-        row.key_hint = hint
+        key, base_url = _typed(key), _typed(base_url)
+        saved = self._saved(kind.kind)
+        self._check(kind, key or self._opened(saved), base_url)
+        if key:
+            sealed, hint = self.box.seal(key), key_hint(key)
+        else:
+            sealed, hint = (saved.sealed_key, saved.key_hint) if saved else (None, None)
+        row = ProviderConnection(kind=kind.kind, base_url=base_url, sealed_key=sealed, key_hint=hint)
         await asyncio.to_thread(self.repository.save_provider_connection, row)
         await self.apply()
 
@@ -105,15 +105,19 @@ class Connections:
     def _check(self, kind: ConnectionKind, key: str | None, base_url: str | None) -> None:
         if kind.needs_key and not key:
             raise InputRefused(f"{kind.label} needs an API key.")
-        if kind.needs_url and not (base_url or "").strip():
+        if kind.needs_url and not base_url:
             raise InputRefused(f"{kind.label} needs the server's address, e.g. {kind.url_hint}.")
-        if base_url and not base_url.strip().lower().startswith(("http://", "https://")):
+        if base_url and not base_url.lower().startswith(("http://", "https://")):
             raise InputRefused("The address must start with http:// or https://.")
 
-    def _saved_sealed(self, kind_name: str) -> tuple[str | None, str | None]:
-        row = next((r for r in self.repository.provider_connections() if r.kind == kind_name), None)
-        return (row.sealed_key, row.key_hint) if row else (None, None)
+    def _saved(self, kind_name: str) -> ProviderConnection | None:
+        return next((row for row in self.repository.provider_connections() if row.kind == kind_name), None)
 
-    def _saved_key(self, kind_name: str) -> str | None:
-        sealed, _ = self._saved_sealed(kind_name)
-        return self.box.open(sealed) if sealed else None
+    def _opened(self, row: ProviderConnection | None) -> str | None:
+        """The saved key, unsealed; None when there is none."""
+        return self.box.open(row.sealed_key) if row is not None and row.sealed_key else None
+
+
+def _typed(value: str | None) -> str | None:
+    """What a field of the page holds, without the spaces a paste brings; None when empty."""
+    return (value or "").strip() or None

@@ -15,7 +15,7 @@ from app.listeners import Listeners
 from app.providers.base import ChatRequest, ChatTurn
 from app.providers.catalog import ModelCatalog, ModelOption
 from app.settings import Settings
-from app.storage.branches import Version, latest_leaf, path_to, siblings, versions
+from app.storage.branches import MessageLink, Version, latest_leaf, path_to, siblings, versions
 from app.storage.database import failure_reason
 from app.storage.exchange import Imported, ImportRefused, export_json, export_markdown, import_file
 from app.storage.models import Conversation, Message, Role, Status
@@ -82,10 +82,20 @@ NO_MODEL_HINT = (
 MAX_OUTPUT_TOKENS_LIMIT = 1_000_000  # beyond any model's reply: a typo, not a wish
 
 
+def temperature_ok(value: float | None) -> bool:
+    """None is the model's default."""
+    return value is None or 0 <= value <= 2
+
+
+def reply_length_ok(value: float | None) -> bool:
+    """None is the server's MAX_OUTPUT_TOKENS."""
+    return value is None or (float(value).is_integer() and 1 <= value <= MAX_OUTPUT_TOKENS_LIMIT)
+
+
 def _check_options(options: ConversationOptions) -> None:
-    if options.temperature is not None and not 0 <= options.temperature <= 2:
+    if not temperature_ok(options.temperature):
         raise InputRefused("The temperature goes from 0 to 2.")
-    if options.max_output_tokens is not None and not 1 <= options.max_output_tokens <= MAX_OUTPUT_TOKENS_LIMIT:
+    if not reply_length_ok(options.max_output_tokens):
         raise InputRefused(f"The reply length goes from 1 to {MAX_OUTPUT_TOKENS_LIMIT:,} tokens.")
 
 
@@ -129,36 +139,39 @@ class ChatService:
         conversation = self.repository.get_conversation(conversation_id)
         if conversation is None:
             return []
-        shown = path_to(self.repository.messages(conversation_id), conversation.leaf_id)
-        live = self._generations.get(conversation_id)
-        for message in shown if live is not None else ():
-            if message.id == live.message_id:
-                message.content = live.text  # while it is written, its text lives in pieces: show what is stored
-        return shown
+        return self._with_live_text(
+            conversation_id, path_to(self.repository.messages(conversation_id), conversation.leaf_id)
+        )
 
     def history(self, conversation_id: str, before: int | None = None, limit: int | None = None) -> HistoryWindow:
         """The last `limit` messages shown before message `before` (the end, if None). Only the tree's links are
         read whole; texts are read for the window alone, so a page of 5,000 messages opens like one of 50."""
         limit = limit or self.settings.history_page_size
-        conversation = self.repository.get_conversation(conversation_id)
-        if conversation is None:
-            return HistoryWindow([], 0, {}, None)
-        links = self.repository.message_links(conversation_id)
-        path = path_to(links, conversation.leaf_id)
+        links, path = self._branch(conversation_id)
         end = next((i for i, link in enumerate(path) if link.id == before), len(path)) if before else len(path)
         window = path[max(0, end - limit) : end]
-        messages = self.repository.messages_with_ids([link.id for link in window])
-        if (live := self._generations.get(conversation_id)) is not None:
-            for message in messages:
-                if message.id == live.message_id:
-                    message.content = live.text  # while it is written, its text lives in pieces: show what is stored
+        messages = self._with_live_text(conversation_id, self.repository.messages_with_ids([m.id for m in window]))
         return HistoryWindow(messages, max(0, end - limit), versions(links, window), path[-1].id if path else None)
 
     def versions(self, conversation_id: str) -> dict[int, Version]:
         """For each message shown that has other versions (edits, regenerated replies), which one it is."""
-        every = self.repository.messages(conversation_id)
+        return versions(*self._branch(conversation_id))
+
+    def _branch(self, conversation_id: str) -> tuple[list[MessageLink], list[MessageLink]]:
+        """The conversation's tree (its links, no texts) and the branch shown in it; both empty if it is gone."""
         conversation = self.repository.get_conversation(conversation_id)
-        return versions(every, path_to(every, conversation.leaf_id)) if conversation else {}
+        if conversation is None:
+            return [], []
+        links = self.repository.message_links(conversation_id)
+        return links, path_to(links, conversation.leaf_id)
+
+    def _with_live_text(self, conversation_id: str, messages: list[Message]) -> list[Message]:
+        """The messages, the reply being written among them showing what is stored of it (it lives in pieces)."""
+        if (live := self._generations.get(conversation_id)) is not None:
+            for message in messages:
+                if message.id == live.message_id:
+                    message.content = live.text
+        return messages
 
     def search(self, typed: str) -> Sequence[Conversation]:
         return self.repository.search_conversations(typed)

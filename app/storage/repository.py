@@ -290,7 +290,7 @@ class ChatRepository:
                 conversation.system_prompt = system_prompt or None
                 session.commit()
 
-    # -- API keys
+    # -- providers connected from the Connections page
 
     def provider_connections(self) -> Sequence[ProviderConnection]:
         with self._session() as session:
@@ -305,6 +305,8 @@ class ChatRepository:
         with self._session() as session:
             session.exec(delete(ProviderConnection).where(col(ProviderConnection.kind) == kind))
             session.commit()
+
+    # -- API keys
 
     def add_api_key(self, name: str, key_hash: str, hint: str) -> ApiKey:
         key = ApiKey(name=name, key_hash=key_hash, hint=hint)

@@ -69,7 +69,6 @@ class ChatPage:
         self._unwatch = None
         self._gone = False
         self._sending = False  # a message is being stored: a second Send (a double click) waits its turn
-        self._oldest_shown: int | None = None  # the first message on the page: earlier ones load above it
         self._batches: list[ShownBatch] = []  # the pages of messages shown, oldest first
         self._trimmed = False  # the newest pages were let go while the person read far back
 
@@ -230,7 +229,6 @@ class ChatPage:
         with batch:
             self._render_messages(window, live)
         self._batches.insert(0, ShownBatch(batch, [m.id for m in window.messages]))
-        self._oldest_shown = window.messages[0].id if window.messages else None
         self.earlier.clear()
         if window.earlier:
             with self.earlier:
@@ -239,9 +237,10 @@ class ChatPage:
                 more.props("flat no-caps").classes("load-earlier mx-auto block").mark("load-earlier")
 
     async def show_earlier(self) -> None:
-        if self.conversation_id is None or self._oldest_shown is None or not self._signed_in():
+        oldest = self._batches[0].message_ids[0] if self._batches and self._batches[0].message_ids else None
+        if self.conversation_id is None or oldest is None or not self._signed_in():
             return
-        self._render_window(self.service.history(self.conversation_id, before=self._oldest_shown), None)
+        self._render_window(self.service.history(self.conversation_id, before=oldest), None)
         self._forget_newest_beyond(MAX_SHOWN_PAGES)
 
     def _forget_newest_beyond(self, pages: int) -> None:

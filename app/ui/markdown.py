@@ -28,7 +28,7 @@ from app.text import without_lone_surrogates
 from app.ui.math import render_formula
 
 SAFE_SCHEMES = {"http", "https", "mailto"}
-# markdown-it wraps the highlighted spans in <pre><code>; the styles apply inside rendered replies only.
+# The highlighted spans alone: _code_block wraps them; the styles apply inside rendered replies only.
 _formatter = HtmlFormatter(nowrap=True)
 # A light palette, and a dark one for dark mode: the light one's near-white background under the dark theme's white
 # text left code unreadable.
@@ -82,12 +82,16 @@ def _math(source: str, display: bool, markup: str) -> str:
     return typeset if typeset is not None else f'<span class="math-source">{escape(markup)}</span>'
 
 
+def _as_written(token: Token, delimiter: str) -> str:
+    """The formula with its own delimiters (`$`, `$$`, `\\(`, `\\[`), as the model wrote it."""
+    opening = token.markup or delimiter
+    return f"{opening}{token.content}{CLOSING_DELIMITER.get(opening, opening)}"
+
+
 def _render_inline_math(_renderer, tokens, index, _options, _env) -> str:
     token = tokens[index]
     double = token.type == "math_inline_double"
-    opening = token.markup or ("$$" if double else "$")
-    closing = CLOSING_DELIMITER.get(opening, opening)
-    return _math(token.content, double, f"{opening}{token.content}{closing}")
+    return _math(token.content, double, _as_written(token, "$$" if double else "$"))
 
 
 def _display_brackets_inline(state, silent: bool) -> bool:
@@ -106,8 +110,9 @@ def _display_brackets_inline(state, silent: bool) -> bool:
 
 def _render_display_math(_renderer, tokens, index, _options, _env) -> str:
     token = tokens[index]
-    source = token.content.strip()
-    return f'<div class="math-display" tabindex="0">{_math(source, True, f"$$ {source} $$")}</div>\n'
+    return (
+        f'<div class="math-display" tabindex="0">{_math(token.content.strip(), True, _as_written(token, "$$"))}</div>\n'
+    )
 
 
 def _render_table_open(renderer, tokens, index, options, env) -> str:

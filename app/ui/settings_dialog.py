@@ -6,18 +6,18 @@ from collections.abc import Callable
 
 from nicegui import ui
 
-from app.chat.service import MAX_OUTPUT_TOKENS_LIMIT, ChatService, ConversationOptions, InputRefused
+from app.chat.service import (
+    MAX_OUTPUT_TOKENS_LIMIT,
+    ChatService,
+    ConversationOptions,
+    InputRefused,
+    reply_length_ok,
+    temperature_ok,
+)
 
+# The service's own rules (it refuses the same values), said beside each field.
 TEMPERATURE_RANGE = "From 0 to 2 (empty: the model's default)"
 LENGTH_RANGE = f"A whole number from 1 to {MAX_OUTPUT_TOKENS_LIMIT:,} (empty: the server's default)"
-
-
-def _temperature_ok(value: float | None) -> bool:
-    return value is None or 0 <= value <= 2
-
-
-def _length_ok(value: float | None) -> bool:
-    return value is None or (float(value).is_integer() and 1 <= value <= MAX_OUTPUT_TOKENS_LIMIT)
 
 
 class SettingsDialog:
@@ -44,11 +44,11 @@ class SettingsDialog:
                 # Checked, not clamped: a value out of range is refused with a message beside the field, never
                 # quietly changed into another one.
                 self.temperature = ui.number(
-                    "Temperature", step=0.1, format="%.1f", validation={TEMPERATURE_RANGE: _temperature_ok}
+                    "Temperature", step=0.1, format="%.1f", validation={TEMPERATURE_RANGE: temperature_ok}
                 )
                 self.temperature.props("dense outlined clearable").classes("grow")
                 self.max_tokens = ui.number(
-                    "Max output tokens", step=256, format="%d", validation={LENGTH_RANGE: _length_ok}
+                    "Max output tokens", step=256, format="%d", validation={LENGTH_RANGE: reply_length_ok}
                 )
                 self.max_tokens.props("dense outlined clearable").classes("grow")
             ui.label("Empty: the model's default temperature and the server's reply length.").classes(
