@@ -1,17 +1,22 @@
-"""Fixtures at the network boundary: fake providers on 127.0.0.1 and a real SQLite file per test."""
+"""Fixtures at the network boundary: fake providers on 127.0.0.1, and a real database per test (a SQLite file;
+for the storage, service and API tests also a database on a throwaway PostgreSQL server)."""
 
 from __future__ import annotations
 
 import sys
 from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
+from sqlalchemy.engine import make_url
 
 from app.chat.service import ChatService
 from app.providers.catalog import ModelCatalog, build_providers
 from app.settings import Settings
 from app.storage.database import create_database
 from app.storage.repository import ChatRepository
+from tests.fakes.postgres import PostgresServer
 from tests.fakes.provider_server import FakeProviderServer
 
 DIALECTS = ("openai", "anthropic", "together")
@@ -36,9 +41,50 @@ def fakes() -> Iterator[dict[str, FakeProviderServer]]:
         server.stop()
 
 
+# The storage, service and API tests run on both; the rest on SQLite, the default.
+ON_BOTH_DATABASES = ("storage", "chat", "api")
+DATABASE_KINDS = ("sqlite", "postgresql")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    folder = metafunc.definition.path.parent.name
+    if "database_kind" in metafunc.fixturenames and folder in ON_BOTH_DATABASES:
+        kinds = ["sqlite"] if metafunc.definition.get_closest_marker("sqlite_only") else DATABASE_KINDS
+        metafunc.parametrize("database_kind", kinds, indirect=True)
+
+
 @pytest.fixture
-def database_url(tmp_path) -> str:
-    return f"sqlite:///{tmp_path / 'chat.db'}"
+def database_kind(request) -> str:
+    return getattr(request, "param", "sqlite")
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    """One server for the whole run; each test gets a database of its own, copied from one already migrated."""
+    server = PostgresServer().start()
+    template = server.new_database()
+    create_database(template).dispose()
+    server.template = make_url(template).database
+    yield server
+    server.stop()
+
+
+@contextmanager
+def fresh_database(kind: str, folder: Path, request: pytest.FixtureRequest) -> Iterator[str]:
+    """The URL of an empty database (its schema made): a SQLite file in `folder`, or a PostgreSQL database."""
+    if kind == "sqlite":
+        yield f"sqlite:///{folder / 'chat.db'}"
+        return
+    server = request.getfixturevalue("postgres")
+    url = server.new_database(server.template)
+    yield url
+    server.drop_database(url)
+
+
+@pytest.fixture
+def database_url(database_kind, tmp_path, request) -> Iterator[str]:
+    with fresh_database(database_kind, tmp_path, request) as url:
+        yield url
 
 
 @pytest.fixture

@@ -5,13 +5,13 @@ from __future__ import annotations
 from functools import partial
 from pathlib import Path
 
-from sqlalchemy import event, inspect, text
+from sqlalchemy import event
 from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
-from sqlmodel import SQLModel, create_engine
+from sqlmodel import create_engine
 
-from app.storage import models  # noqa: F401  (registers the tables on SQLModel.metadata)
-from app.storage.search import install_search
+from app.storage.migrate import upgrade_to_head
+from app.storage.search import fold
 
 
 def failure_reason(error: BaseException) -> str:
@@ -25,8 +25,8 @@ class DatabaseUnavailable(RuntimeError):
 
 
 def create_database(url: str, busy_timeout: float = 5.0) -> Engine:
-    """Create the engine and the tables; for SQLite also the file's folder. `busy_timeout`: seconds a SQLite write
-    waits for another writer's lock."""
+    """Create the engine and bring the schema to the newest revision; for SQLite also the file's folder.
+    `busy_timeout`: seconds a SQLite write waits for another writer's lock."""
     try:
         parsed = make_url(url)
     except ArgumentError as error:
@@ -39,50 +39,21 @@ def create_database(url: str, busy_timeout: float = 5.0) -> Engine:
 
 
 def _open(parsed: URL, busy_timeout: float) -> Engine:
-    is_sqlite = parsed.get_backend_name() == "sqlite"
-    if is_sqlite and parsed.database and parsed.database != ":memory:":
+    if parsed.get_backend_name() == "sqlite" and parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-    connect_args = {"check_same_thread": False} if is_sqlite else {}
-    engine = create_engine(parsed, connect_args=connect_args)
-    if is_sqlite:
-        event.listen(engine, "connect", partial(_configure_sqlite_connection, busy_ms=round(busy_timeout * 1000)))
-    SQLModel.metadata.create_all(engine)
-    if "message.parent_id" in _add_missing_columns(engine):
-        _link_linear_history(engine)
-    install_search(engine)
+    engine = create_engine_for(parsed, busy_timeout)
+    upgrade_to_head(engine)
     return engine
 
 
-def _add_missing_columns(engine: Engine) -> set[str]:
-    """A database made by an earlier version lacks the columns added since; they are all nullable, so adding them
-    is most of the migration. Returns the columns added, as `table.column`."""
-    added: set[str] = set()
-    inspector = inspect(engine)
-    with engine.begin() as connection:
-        for table in SQLModel.metadata.sorted_tables:
-            existing = {column["name"] for column in inspector.get_columns(table.name)}
-            for column in table.columns:
-                if column.name not in existing:
-                    if not column.nullable:
-                        raise RuntimeError(f"{table.name}.{column.name} is new and required: it needs a migration")
-                    column_type = column.type.compile(engine.dialect)
-                    connection.execute(text(f'ALTER TABLE "{table.name}" ADD COLUMN "{column.name}" {column_type}'))
-                    added.add(f"{table.name}.{column.name}")
-    return added
-
-
-def _link_linear_history(engine: Engine) -> None:
-    """Before branches, a conversation was its messages in order: each follows the one before it, and the last is
-    the branch on show."""
-    with engine.begin() as connection:
-        connection.execute(
-            text(
-                "UPDATE message SET parent_id = (SELECT MAX(earlier.id) FROM message AS earlier "
-                "WHERE earlier.conversation_id = message.conversation_id AND earlier.id < message.id)"
-            )
-        )
-        last = "SELECT MAX(id) FROM message WHERE message.conversation_id = conversation.id"
-        connection.execute(text(f"UPDATE conversation SET leaf_id = ({last})"))
+def create_engine_for(url: str | URL, busy_timeout: float = 5.0) -> Engine:
+    """The engine alone, its schema as it is (the `alembic` command and start-up migrate it)."""
+    parsed = make_url(url)
+    is_sqlite = parsed.get_backend_name() == "sqlite"
+    engine = create_engine(parsed, connect_args={"check_same_thread": False} if is_sqlite else {})
+    if is_sqlite:
+        event.listen(engine, "connect", partial(_configure_sqlite_connection, busy_ms=round(busy_timeout * 1000)))
+    return engine
 
 
 def _configure_sqlite_connection(dbapi_connection, _record, busy_ms: int) -> None:
@@ -93,3 +64,5 @@ def _configure_sqlite_connection(dbapi_connection, _record, busy_ms: int) -> Non
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
+    # What PostgreSQL's chat_fold() does (made by the search revision): search ignores case and accents.
+    dbapi_connection.create_function("chat_fold", 1, fold, deterministic=True)

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 from datetime import UTC, datetime
 from enum import StrEnum
 
-from sqlmodel import Field, SQLModel
+from sqlalchemy.types import TypeDecorator
+from sqlmodel import AutoString, Field, SQLModel
+
+# PostgreSQL's text cannot hold U+0000, which model output and pasted text can contain. There a NUL is written as
+# two private-use characters (ESCAPE, NUL_MARK), and ESCAPE itself as (ESCAPE, ESCAPE_MARK); read back unchanged.
+ESCAPE, ESCAPE_MARK, NUL_MARK = "\ue000", "\ue001", "\ue002"
+_ESCAPED = re.compile(f"{ESCAPE}([{ESCAPE_MARK}{NUL_MARK}])")
 
 
 def utc_now() -> datetime:
@@ -16,6 +23,28 @@ def utc_now() -> datetime:
 def new_conversation_id() -> str:
     # Unguessable, so a conversation's URL reveals nothing about others.
     return secrets.token_urlsafe(16)
+
+
+class StoredText(TypeDecorator):
+    """A text column that stores any string exactly as given, NUL included, on SQLite and PostgreSQL alike."""
+
+    impl = AutoString
+    cache_ok = True
+
+    def process_bind_param(self, value: str | None, dialect) -> str | None:
+        if value is None or dialect.name != "postgresql":
+            return value
+        return value.replace(ESCAPE, ESCAPE + ESCAPE_MARK).replace("\x00", ESCAPE + NUL_MARK)
+
+    def process_result_value(self, value: str | None, dialect) -> str | None:
+        if value is None or dialect.name != "postgresql" or ESCAPE not in value:
+            return value
+        return _ESCAPED.sub(lambda found: ESCAPE if found[1] == ESCAPE_MARK else "\x00", value)
+
+
+def text_field(default: str | None = "", **options: object):
+    """A field of free text (a person's, a model's or a provider's words)."""
+    return Field(default=default, sa_type=StoredText, **options)
 
 
 class Role(StrEnum):
@@ -33,9 +62,9 @@ class Status(StrEnum):
 
 class Conversation(SQLModel, table=True):
     id: str = Field(default_factory=new_conversation_id, primary_key=True, max_length=64)
-    title: str = ""
+    title: str = text_field()
     model: str = ""
-    system_prompt: str | None = None
+    system_prompt: str | None = text_field(None)
     temperature: float | None = None  # None: the model's default
     max_output_tokens: int | None = None  # None: the server's MAX_OUTPUT_TOKENS
     pinned_at: datetime | None = None  # pinned conversations come first, the latest pinned on top
@@ -51,14 +80,14 @@ class Message(SQLModel, table=True):
     # (an edited question, a regenerated reply); None for a conversation's first message(s).
     parent_id: int | None = None
     role: Role
-    content: str = ""
+    content: str = text_field()
     status: Status = Status.COMPLETE
-    error: str | None = None
+    error: str | None = text_field(None)
     model: str | None = None
     finish_reason: str | None = None
     input_tokens: int | None = None
     output_tokens: int | None = None
-    note: str | None = None  # what the reader should know about how the reply was made
+    note: str | None = text_field(None)  # what the reader should know about how the reply was made
     first_token_ms: int | None = None  # from the request to the first token
     duration_ms: int | None = None  # from the request to the end of the reply
     created_at: datetime = Field(default_factory=utc_now)
@@ -74,7 +103,7 @@ class ReplyPiece(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     message_id: int = Field(index=True)
-    text: str
+    text: str = text_field()
 
 
 class AppSecret(SQLModel, table=True):
@@ -88,7 +117,7 @@ class ApiKey(SQLModel, table=True):
     """A key for the HTTP API. Only its SHA-256 is kept: the key itself is shown once, when it is made."""
 
     id: int | None = Field(default=None, primary_key=True)
-    name: str
+    name: str = text_field()
     key_hash: str = Field(index=True, max_length=64)
     hint: str  # the key's first characters, to tell keys apart in a list
     created_at: datetime = Field(default_factory=utc_now)
@@ -98,8 +127,8 @@ class ApiKey(SQLModel, table=True):
 class SystemPreset(SQLModel, table=True):
     """A named system prompt, offered in every conversation's settings."""
 
-    name: str = Field(primary_key=True, max_length=100)
-    text: str
+    name: str = text_field(primary_key=True)  # at most 100 characters (the service cuts it)
+    text: str = text_field()
 
 
 class ProviderConnection(SQLModel, table=True):

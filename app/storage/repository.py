@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import Integer, and_, insert, or_, text
+from sqlalchemy import and_, insert, or_
 from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session, col, delete, select, update
 
@@ -21,7 +21,7 @@ from app.storage.models import (
     SystemPreset,
     utc_now,
 )
-from app.storage.search import fts_query, has_fts
+from app.storage.search import contains_folded, message_matches, search_kind
 from app.text import without_lone_surrogates
 
 TITLE_LENGTH = 60
@@ -64,7 +64,7 @@ class ChatRepository:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         with engine.connect() as connection:
-            self._full_text = engine.dialect.name == "sqlite" and has_fts(connection)
+            self._search = search_kind(connection)
 
     def _session(self) -> Session:
         return Session(self.engine, expire_on_commit=False)
@@ -101,16 +101,11 @@ class ChatRepository:
         words = typed.split()
         if not words:
             return self.list_conversations(limit)
-        title_matches = [col(Conversation.title).icontains(word) for word in words]
+        title_matches = [contains_folded(Conversation.title, word) for word in words]
+        matching = select(Message.conversation_id).where(
+            message_matches(self._search, typed, col(Message.id), col(Message.content))
+        )
         with self._session() as session:
-            if self._full_text:
-                found = text("SELECT rowid FROM message_fts WHERE message_fts MATCH :query")
-                found = found.bindparams(query=fts_query(typed)).columns(rowid=Integer)
-                matching = select(Message.conversation_id).where(col(Message.id).in_(found.subquery().select()))
-            else:
-                matching = select(Message.conversation_id).where(
-                    *[col(Message.content).icontains(word) for word in words]
-                )
             query = select(Conversation).where(or_(and_(*title_matches), col(Conversation.id).in_(matching)))
             return session.exec(query.order_by(*CONVERSATION_ORDER).limit(limit)).all()
 

@@ -10,15 +10,20 @@ import httpx
 import pytest
 
 from tests.app_process import chat_app
+from tests.conftest import DATABASE_KINDS, fresh_database
 from tests.fakes.provider_server import HttpError, Reply
 
 API_KEY = "chat-test-key-for-scripts"
 OPENAI = "openai:gpt-4o-mini"
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    with chat_app(tmp_path_factory.mktemp("api"), CHAT_API_KEY=API_KEY, RETRY_MAX_DELAY="5") as running:
+@pytest.fixture(scope="module", params=DATABASE_KINDS)
+def server(request, tmp_path_factory):
+    folder = tmp_path_factory.mktemp("api")
+    with (
+        fresh_database(request.param, folder, request) as database_url,
+        chat_app(folder, database_url=database_url, CHAT_API_KEY=API_KEY, RETRY_MAX_DELAY="5") as running,
+    ):
         yield running
 
 
@@ -52,6 +57,18 @@ def test_a_streamed_reply_arrives_token_by_token_then_a_completion(api, server):
         ("user", "Say hello", "complete"),
         ("assistant", "Hello, world!", "complete"),
     ]
+
+
+def test_text_holding_nul_and_private_use_characters_comes_back_as_it_was_sent(api, server):
+    # PostgreSQL's text cannot hold U+0000: without care the reply was lost there, its row left `streaming`.
+    odd = "nul\x00here \ue000\ue001 \ue000\ue002"
+    server.fakes["openai"].play(Reply(tokens=["back: ", odd]))
+
+    done = api.post("/api/chat", json={"message": odd, "model": OPENAI, "stream": False}).json()
+
+    assert done["text"] == "back: " + odd
+    history = api.get(f"/api/conversations/{done['conversation_id']}").json()
+    assert [(m["content"], m["status"]) for m in history["messages"]] == [(odd, "complete"), (done["text"], "complete")]
 
 
 def test_a_follow_up_continues_the_conversation_with_its_system_prompt(api, server):

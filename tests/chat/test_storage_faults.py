@@ -52,6 +52,7 @@ class LoopLag:
         return self.worst
 
 
+@pytest.mark.sqlite_only
 async def test_a_locked_database_neither_freezes_the_server_nor_loses_text(service_with, fakes, database_url):
     service = await service_with(database_busy_timeout=0.2)
     fakes["openai"].play(Reply(tokens=TOKENS, delay=0.03))
@@ -84,6 +85,7 @@ async def test_a_locked_database_neither_freezes_the_server_nor_loses_text(servi
     assert not shown_before_stored
 
 
+@pytest.mark.sqlite_only
 async def test_a_message_sent_while_the_database_is_locked_is_refused_in_words(service_with, fakes, database_url):
     service = await service_with(database_busy_timeout=0.2)
     first = await finished(service.send(None, "First", OPENAI))
@@ -145,6 +147,7 @@ async def test_replies_are_released_once_they_end_and_no_page_shows_them(service
     assert sum(ref() is not None for ref in ended) == 0, "replies that ended are still held"
 
 
+@pytest.mark.sqlite_only
 async def test_renaming_or_pinning_while_the_database_is_held_is_refused_without_stalling(
     service_with, fakes, database_url
 ):

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import sqlite3
+
+import pytest
 
 from app.storage.database import create_database
 from app.storage.models import Role, Status
@@ -46,6 +47,7 @@ def test_start_up_marks_replies_left_streaming_by_a_crash_as_interrupted(databas
     assert rows[finished.id].status == Status.COMPLETE
 
 
+@pytest.mark.sqlite_only
 def test_sqlite_runs_in_wal_mode_with_a_busy_timeout(database_url):
     engine = create_database(database_url)
 
@@ -75,34 +77,39 @@ def test_a_title_is_the_first_words_of_the_first_message(database_url):
     assert title.startswith("Why is the sky blue? and more") and title.endswith("…") and len(title) <= 60
 
 
-def test_a_database_from_an_earlier_version_gains_the_new_columns_and_keeps_its_messages(tmp_path):
-    path = tmp_path / "old.db"
-    with sqlite3.connect(path) as old:
-        # The message table as the first release made it: no `note` column yet.
-        old.executescript(
-            """
-            CREATE TABLE conversation (id VARCHAR(64) PRIMARY KEY, title VARCHAR NOT NULL, model VARCHAR NOT NULL,
-                created_at DATETIME NOT NULL, updated_at DATETIME NOT NULL);
-            CREATE TABLE message (id INTEGER PRIMARY KEY,
-                conversation_id VARCHAR(64) NOT NULL REFERENCES conversation(id), role VARCHAR(9) NOT NULL,
-                content VARCHAR NOT NULL, status VARCHAR(11) NOT NULL, error VARCHAR,
-                model VARCHAR, finish_reason VARCHAR, input_tokens INTEGER, output_tokens INTEGER,
-                created_at DATETIME NOT NULL, updated_at DATETIME NOT NULL);
-            INSERT INTO conversation VALUES ('c1', 'Old chat', 'openai:gpt-4o',
-                '2026-01-01 00:00:00', '2026-01-01 00:00:00');
-            INSERT INTO message VALUES (1, 'c1', 'USER', 'Hello from last year', 'COMPLETE',
-                NULL, NULL, NULL, NULL, NULL, '2026-01-01 00:00:00', '2026-01-01 00:00:00');
-            INSERT INTO message VALUES (2, 'c1', 'ASSISTANT', 'Hello back', 'COMPLETE',
-                NULL, NULL, NULL, NULL, NULL, '2026-01-01 00:00:01', '2026-01-01 00:00:01');
-            """
-        )
+def test_any_text_is_stored_unchanged_nul_and_private_use_characters_included(database_url):
+    odd = "a\x00b \ue000 \ue000\ue001 \ue000\ue002 \x00\x00 end"
+    repository = reopen(database_url)
+    conversation = repository.create_conversation("m")
+    question = repository.add_message(conversation.id, Role.USER, odd, Status.COMPLETE, "m")
+    reply = repository.add_message(conversation.id, Role.ASSISTANT, "", Status.STREAMING, "m")
+    repository.write_replies([(reply.id, odd), (reply.id, "\x00")], [])
+    assert repository.reply_text(reply.id) == odd + "\x00"
+    repository.write_replies([], [(reply.id, {"content": odd, "status": Status.ERROR, "error": odd})])
+    repository.configure_conversation(conversation.id, odd, None, None)
 
-    repository = reopen(f"sqlite:///{path}")
+    again = reopen(database_url)
+    stored = {m.id: m for m in again.messages(conversation.id)}
+    assert stored[question.id].content == odd
+    assert (stored[reply.id].content, stored[reply.id].error) == (odd, odd)
+    assert again.get_conversation(conversation.id).system_prompt == odd
 
-    message, reply = repository.messages("c1")
-    assert (message.content, message.note) == ("Hello from last year", None)
-    repository.save_reply(message.id, note="kept")
-    assert repository.messages("c1")[0].note == "kept"
-    # Before branches a conversation was its messages in order: each now follows the one before.
-    assert (message.parent_id, reply.parent_id) == (None, 1)
-    assert repository.get_conversation("c1").leaf_id == 2
+
+@pytest.mark.parametrize("typed", ["cafe", "CAFÉ", "Café", "caf", "naive creme", "crème brûlée"])
+def test_search_ignores_case_and_accents(database_url, typed):
+    repository = reopen(database_url)
+    found = repository.create_conversation("m")
+    repository.add_message(found.id, Role.USER, "A naïve café serving crème brûlée", Status.COMPLETE, "m")
+    other = repository.create_conversation("m")
+    repository.add_message(other.id, Role.USER, "Tea and scones", Status.COMPLETE, "m")
+
+    assert [c.id for c in repository.search_conversations(typed)] == [found.id]
+
+
+def test_a_renamed_title_is_found_without_its_accents(database_url):
+    repository = reopen(database_url)
+    conversation = repository.create_conversation("m")
+    repository.add_message(conversation.id, Role.USER, "Hello", Status.COMPLETE, "m")
+    repository.rename_conversation(conversation.id, "Señor Über")
+
+    assert [c.id for c in repository.search_conversations("senor uber")] == [conversation.id]
