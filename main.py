@@ -74,9 +74,9 @@ def main(argv: list[str] | None = None) -> None:
     api_keys = ApiKeys(repository, settings.chat_api_key.get_secret_value() if settings.chat_api_key else None)
     add_protection(settings, access, api_keys)
     register_login(access, LoginThrottle())
-    register_pages(service, access, api_keys)
+    register_pages(service, catalog, settings, access, api_keys)
     register_connections_page(connections, access)
-    register_api(service)
+    register_api(service, catalog)
 
     app.on_startup(connections.apply)  # the configured providers and the connected ones, their models listed
     app.on_startup(catalog.warm_up)

@@ -9,7 +9,9 @@ from nicegui import app
 from pydantic import BaseModel
 
 from app.api.events import reply_body, reply_ended, reply_events
-from app.chat.service import ChatService, InputRefused
+from app.chat.refusals import InputRefused
+from app.chat.service import ChatService
+from app.providers.catalog import ModelCatalog
 from app.storage.models import Conversation, Message
 
 ERROR_CODES = {400: "BAD_REQUEST", 401: "AUTH", 404: "NOT_FOUND", 409: "BUSY", 413: "TOO_LARGE", 422: "BAD_REQUEST"}
@@ -38,7 +40,7 @@ def error_response(status: int, message: str, **extra: object) -> JSONResponse:
     return JSONResponse(body, status_code=status)
 
 
-def register_api(service: ChatService) -> None:
+def register_api(service: ChatService, models: ModelCatalog) -> None:
     """The routes; every request has passed ApiGate (the key, the body's size) before it reaches them."""
     router = APIRouter(prefix="/api")
 
@@ -46,7 +48,7 @@ def register_api(service: ChatService) -> None:
     async def chat(body: ChatBody):
         try:
             model_key = model_for(service, body.model, body.conversation_id)
-            generation = await service.send(body.conversation_id, body.message, model_key, body.system)
+            generation = await service.replies.send(body.conversation_id, body.message, model_key, body.system)
         except InputRefused as refusal:
             raise ApiError(refusal.status, str(refusal)) from None
         if body.stream:
@@ -63,23 +65,23 @@ def register_api(service: ChatService) -> None:
         return JSONResponse(result, status_code=status, headers=headers)
 
     @router.get("/models")
-    def models() -> dict:
+    def offered_models() -> dict:
         options = [
             {"id": option.key, "model": option.model_id, "provider": option.provider.id, "label": option.label}
-            for option in service.catalog.options
+            for option in models.options
         ]
-        return {"models": options, "default": service.catalog.default_key}
+        return {"models": options, "default": models.default_key}
 
     @router.get("/conversations")
     def conversations() -> dict:
-        return {"conversations": [conversation_summary(c) for c in service.conversations()]}
+        return {"conversations": [conversation_summary(c) for c in service.conversations.list()]}
 
     @router.get("/conversations/{conversation_id}")
     def conversation(conversation_id: str) -> dict:
-        found = service.conversation(conversation_id)
+        found = service.conversations.get(conversation_id)
         if found is None:
             raise ApiError(404, "That conversation does not exist.")
-        messages = [message_body(message) for message in service.messages(conversation_id)]
+        messages = [message_body(message) for message in service.conversations.messages(conversation_id)]
         return {**conversation_summary(found), "system_prompt": found.system_prompt, "messages": messages}
 
     @router.api_route("/{unknown:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"], include_in_schema=False)
@@ -92,16 +94,12 @@ def register_api(service: ChatService) -> None:
 
 
 def model_for(service: ChatService, name: str | None, conversation_id: str | None) -> str:
-    """A model named by its key (`openai:gpt-4o`) or its id (`gpt-4o`); else the conversation's, else the default."""
+    """A model named by its key (`openai:gpt-4o`) or its id (`gpt-4o`); else the one the chat page would pick."""
+    chosen = service.conversations.model_for(conversation_id, name)
+    if chosen is not None:
+        return chosen.key
     if name:
-        option = service.catalog.find(name) or next((o for o in service.catalog.options if o.model_id == name), None)
-        if option is None:
-            raise InputRefused(f"The model {quoted(name)} is not available; GET /api/models lists those that are.", 400)
-        return option.key
-    conversation = service.conversation(conversation_id) if conversation_id else None
-    chosen = conversation.model if conversation and service.catalog.find(conversation.model) else None
-    if chosen or service.catalog.default_key:
-        return chosen or service.catalog.default_key
+        raise InputRefused(f"The model {quoted(name)} is not available; GET /api/models lists those that are.", 400)
     raise InputRefused("No model is available on this server.", 400)
 
 

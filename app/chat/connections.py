@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 
-from app.chat.service import InputRefused
+from app.chat.refusals import InputRefused
 from app.providers.base import Provider, ProviderError, Timeouts
 from app.providers.catalog import ModelCatalog
 from app.providers.connections import KINDS, ConnectionKind, set_by_environment

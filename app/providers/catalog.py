@@ -121,6 +121,22 @@ class ModelCatalog:
     def find(self, key: str) -> ModelOption | None:
         return next((option for option in self.options if option.key == key), None)
 
+    def named(self, name: str) -> ModelOption | None:
+        """A model by its key (`openai:gpt-4o`) or, failing that, its id alone (`gpt-4o`)."""
+        return self.find(name) or next((option for option in self.options if option.model_id == name), None)
+
+    def resolve(
+        self, requested: str | None, conversation_model: str | None = None, last_used: str | None = None
+    ) -> ModelOption | None:
+        """Which model writes the next reply: the one asked for (None if it is not offered); else the
+        conversation's own, else the one used last, else the first offered, each only while it is offered."""
+        if requested:
+            return self.named(requested)
+        for key in (conversation_model, last_used):
+            if key and (option := self.find(key)):
+                return option
+        return self.options[0] if self.options else None
+
     @property
     def default_key(self) -> str | None:
         return self.options[0].key if self.options else None

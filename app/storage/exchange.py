@@ -9,7 +9,7 @@ from datetime import datetime
 
 from sqlmodel import Session
 
-from app.storage.branches import path_to
+from app.chat.branches import path_to
 from app.storage.chatgpt_import import import_chatgpt, looks_like_chatgpt_export
 from app.storage.models import Conversation, Message
 from app.storage.repository import ChatRepository

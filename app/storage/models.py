@@ -6,6 +6,7 @@ import re
 import secrets
 from datetime import UTC, datetime
 from enum import StrEnum
+from typing import NamedTuple
 
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import AutoString, Field, SQLModel
@@ -92,6 +93,14 @@ class Message(SQLModel, table=True):
     duration_ms: int | None = None  # from the request to the end of the reply
     created_at: datetime = Field(default_factory=utc_now)
     updated_at: datetime = Field(default_factory=utc_now)
+
+
+class MessageLink(NamedTuple):
+    """A message's place in the tree without its text: a long conversation's branch is found from these alone."""
+
+    id: int
+    parent_id: int | None
+    role: Role
 
 
 class ReplyPiece(SQLModel, table=True):

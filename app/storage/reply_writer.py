@@ -84,8 +84,10 @@ class ReplyWriter:
             while (batch := self._next_batch()) is not None:
                 if connection is None:
                     connection = self._connect()
-                retry_in = self._write(batch, retry_in, connection)
+                wrote_some, retry_in = bool(batch), self._write(batch, retry_in, connection)
                 del batch  # while waiting for the next one, this thread holds no reply: ended ones can be freed
+                if wrote_some and not retry_in:
+                    time.sleep(GROUP_SECONDS)  # holding nothing: a reply that just ended is not kept alive
                 if retry_in:
                     self._drop(connection)  # a broken connection must not be the next try's
                     connection = None
@@ -128,7 +130,6 @@ class ReplyWriter:
         for record, text, final in snapshot:
             record.written = len(text)
             _tell(record, record.on_written, len(text), final is not None)
-        time.sleep(GROUP_SECONDS)
         return 0.0
 
     def _next_batch(self) -> list[ReplyRecord] | None:

@@ -8,12 +8,12 @@ from sqlalchemy import and_, insert, or_
 from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session, col, delete, select, update
 
-from app.storage.branches import MessageLink
 from app.storage.models import (
     ApiKey,
     AppSecret,
     Conversation,
     Message,
+    MessageLink,
     ProviderConnection,
     ReplyPiece,
     Role,

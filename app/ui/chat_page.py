@@ -11,15 +11,19 @@ from functools import partial
 from nicegui import app, ui
 from nicegui.events import GenericEventArguments, KeyEventArguments
 
+from app.chat.conversations import ConversationOptions, HistoryWindow
 from app.chat.generation import Generation
-from app.chat.service import ChatService, ConversationOptions, HistoryWindow, InputRefused
+from app.chat.service import ChatService
+from app.providers.catalog import ModelCatalog
 from app.security.access import SESSION_KEY, Access
 from app.security.api_keys import ApiKeys
+from app.settings import Settings
 from app.storage.models import Message, Role
 from app.ui.api_keys_dialog import ApiKeysDialog
 from app.ui.conversation_list import ConversationList
 from app.ui.drafts import UPLOAD_ABOVE_CHARS, Drafts
 from app.ui.exchange_controls import ImportDialog, export_button
+from app.ui.guard import REFUSED, Guard
 from app.ui.incremental import Patch
 from app.ui.live_reply import LiveReply
 from app.ui.message_view import ReplyView, UserMessageView
@@ -51,17 +55,30 @@ OFFLINE_ONLY_HINT = (
 )
 
 
+@dataclass(frozen=True)
+class ChatPageParts:
+    """What every chat page is made with, wired once by register_pages."""
+
+    service: ChatService
+    models: ModelCatalog
+    access: Access
+    keys: ApiKeys
+    drafts: Drafts
+    drawer_page_size: int
+    max_message_chars: int
+
+
 class ChatPage:
-    def __init__(
-        self, service: ChatService, access: Access, keys: ApiKeys, drafts: Drafts, conversation_id: str | None
-    ) -> None:
-        self.service = service
-        self.access = access
-        self.keys = keys
-        self.drafts = drafts
+    def __init__(self, parts: ChatPageParts, conversation_id: str | None) -> None:
+        self.parts = parts
+        self.service = parts.service
+        self.models = parts.models
+        self.access = parts.access
+        self.drafts = parts.drafts
+        self.guard = Guard(self._signed_in)
         self.new_conversation_options: ConversationOptions | None = None  # set before the first message
         # This browser's session: signing out in any tab ends it, and every action here checks it first.
-        self.session = app.storage.user if access.required else {}
+        self.session = app.storage.user if parts.access.required else {}
         self.conversation_id = conversation_id
         self.client = ui.context.client
         self.reply_views: dict[int, ReplyView] = {}
@@ -74,7 +91,7 @@ class ChatPage:
 
     async def build(self) -> None:
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self.service.catalog.ready.wait(), CATALOG_WAIT_SECONDS)
+            await asyncio.wait_for(self.models.ready.wait(), CATALOG_WAIT_SECONDS)
         apply_theme()
         self._build_drawer()
         self._build_header()
@@ -82,7 +99,9 @@ class ChatPage:
             # The system prompt in use, visible in the chat (a click opens the settings that set it).
             self.system_note = ui.button(on_click=self.settings.open).props("flat no-caps dense icon=tune")
             self.system_note.classes("system-note").mark("system-prompt")
-            self._show_system_prompt(self.service.options(self.conversation_id) if self.conversation_id else None)
+            self._show_system_prompt(
+                self.service.conversations.options(self.conversation_id) if self.conversation_id else None
+            )
             self.messages = ui.column().classes("w-full gap-4")
             self.later = ui.element("div").classes("w-full")  # the way back to the newest, when they were let go
             # What is sent while the page is open goes here, inside a component of its own: the browser re-renders
@@ -97,8 +116,8 @@ class ChatPage:
         ui.keyboard(self._on_key, ignore=[])
         self.render_history()
         self._watch_conversation()
-        self._unlisten = self.service.conversation_changes.add(self._on_conversation_change)
-        self._unlisten_writing = self.service.writing_changes.add(
+        self._unlisten = self.service.conversations.changes.add(self._on_conversation_change)
+        self._unlisten_writing = self.service.replies.writing_changes.add(
             lambda conversation_id, writing: self._gone or self.conversation_list.mark_writing(conversation_id, writing)
         )
         self.client.on_delete(self._forget)
@@ -106,11 +125,11 @@ class ChatPage:
     # -- layout
 
     def _build_header(self) -> None:
-        options = {option.key: option.label for option in self.service.catalog.options}
+        options = {option.key: option.label for option in self.models.options}
         with ui.header().classes("chat-bar items-center gap-2 py-1 shadow-sm"):
             ui.button(icon="menu", on_click=self.drawer.toggle).props("flat round aria-label=Conversations")
             self.model_select = (
-                ui.select(options, value=self._initial_model(options), label="Model")
+                ui.select(options, value=self._initial_model(), label="Model")
                 .props("dense options-dense outlined")
                 .classes("min-w-64")
             )
@@ -119,7 +138,7 @@ class ChatPage:
             self.settings = SettingsDialog(
                 self.service,
                 lambda: self.conversation_id,
-                self._signed_in,
+                self.guard,
                 self._keep_options,
                 self._show_system_prompt,
             )
@@ -134,13 +153,15 @@ class ChatPage:
         with ui.left_drawer(value=None, bottom_corner=True).classes("p-3") as self.drawer:
             new_chat = ui.button("New chat", icon="add", on_click=lambda: ui.navigate.to("/"))
             new_chat.props('outline no-caps aria-label="New chat"').classes("w-full")
-            self.conversation_list = ConversationList(self.service, lambda: self.conversation_id, self._signed_in)
+            self.conversation_list = ConversationList(
+                self.service, self.parts.drawer_page_size, lambda: self.conversation_id, self.guard
+            )
             connect = ui.button("Connections", icon="hub", on_click=lambda: ui.navigate.to("/connections"))
             connect.props('flat no-caps aria-label="Connections"').classes("w-full mt-4")
-            import_dialog = ImportDialog(self.service, self._signed_in, self.conversation_list.render)
+            import_dialog = ImportDialog(self.service, self.guard, self.conversation_list.render)
             import_button = ui.button("Import", icon="upload", on_click=import_dialog.open).classes("w-full")
             import_button.props('flat no-caps aria-label="Import"')
-            keys_dialog = ApiKeysDialog(self.keys, self._signed_in, self.copy)
+            keys_dialog = ApiKeysDialog(self.parts.keys, self._signed_in, self.copy)
             # The app's own HTTP API: not where a provider's key goes, which a new user would otherwise think.
             api_keys = ui.button("HTTP API keys", icon="key", on_click=keys_dialog.open).classes("w-full")
             api_keys.props('flat no-caps aria-label="HTTP API keys"')
@@ -170,7 +191,7 @@ class ChatPage:
 
     def _show_title(self) -> None:
         """The conversation's title in the header and in the browser tab."""
-        conversation = self.service.conversation(self.conversation_id) if self.conversation_id else None
+        conversation = self.service.conversations.get(self.conversation_id) if self.conversation_id else None
         title = (conversation.title or "New conversation") if conversation else "New chat"
         if self.title.text != title:
             self.title.set_text(title)
@@ -197,20 +218,20 @@ class ChatPage:
         self.reply_views.clear()
         self.later.clear()
         self._batches, self._trimmed = [], False
-        active = self.service.active(self.conversation_id) if self.conversation_id else None
+        active = self.service.replies.active(self.conversation_id) if self.conversation_id else None
         live = LiveReply.of(active) if active is not None and active.is_running else None
         with self.messages:
             if self.conversation_id is None:
                 self._render_empty_state()
-            elif self.service.conversation(self.conversation_id) is None:
+            elif self.service.conversations.get(self.conversation_id) is None:
                 ui.label("This conversation does not exist.").classes("text-lg opacity-70 mx-auto mt-16")
             else:
                 self.earlier = ui.element("div").classes("w-full")
-                self._render_window(self.service.history(self.conversation_id), live)
+                self._render_window(self.service.conversations.history(self.conversation_id), live)
         self._follow(live)
 
     def _render_empty_state(self) -> None:
-        options = self.service.catalog.options
+        options = self.models.options
         text = "How can I help?" if options else NO_PROVIDER_HINT
         ui.label(text).classes("text-xl opacity-60 mx-auto mt-24 text-center max-w-xl")
         if not options or all(option.provider.model_note for option in options):
@@ -240,7 +261,7 @@ class ChatPage:
         oldest = self._batches[0].message_ids[0] if self._batches and self._batches[0].message_ids else None
         if self.conversation_id is None or oldest is None or not self._signed_in():
             return
-        self._render_window(self.service.history(self.conversation_id, before=oldest), None)
+        self._render_window(self.service.conversations.history(self.conversation_id, before=oldest), None)
         self._forget_newest_beyond(MAX_SHOWN_PAGES)
 
     def _forget_newest_beyond(self, pages: int) -> None:
@@ -283,19 +304,19 @@ class ChatPage:
         typed = event.args if event is not None and isinstance(event.args, dict) else {}
         text = self.drafts.take(self.client.id) or self.input.value or ""
         if typed.get("length", 0) > UPLOAD_ABOVE_CHARS and not typed.get("uploaded"):
-            ui.notify(TOO_LONG_TO_UPLOAD.format(limit=self.service.settings.max_message_chars), type="warning")
+            ui.notify(TOO_LONG_TO_UPLOAD.format(limit=self.parts.max_message_chars), type="warning")
             return
-        if not text.strip() or self._sending or not self._signed_in():
+        if not text.strip() or self._sending:
             return
         self._sending = True
         try:
-            options = self.new_conversation_options
-            generation = await self.service.send(self.conversation_id, text, self.model_select.value, options=options)
-        except InputRefused as refusal:
-            ui.notify(str(refusal), type="warning", multi_line=True)
-            return
+            send = self.service.replies.send
+            model, options = self.model_select.value, self.new_conversation_options
+            generation = await self.guard.run(send, self.conversation_id, text, model, options=options)
         finally:
             self._sending = False
+        if generation is REFUSED:
+            return
         # The server may never have seen a long text's value (it came as a draft): set it, so clearing is a change.
         self.input.value = text
         self.input.value = ""
@@ -311,17 +332,14 @@ class ChatPage:
 
     def stop(self) -> None:
         if self.conversation_id and self._signed_in():
-            self.service.stop(self.conversation_id)
+            self.service.replies.stop(self.conversation_id)
 
     async def retry(self) -> None:
-        if self.conversation_id is None or not self._signed_in():
+        if self.conversation_id is None:
             return
-        try:
-            generation = await self.service.retry(self.conversation_id, self.model_select.value)
-        except InputRefused as refusal:
-            ui.notify(str(refusal), type="warning")
-            return
-        self._append_exchange(generation)
+        generation = await self.guard.run(self.service.replies.retry, self.conversation_id, self.model_select.value)
+        if generation is not REFUSED:
+            self._append_exchange(generation)
 
     async def copy(self, text: str) -> None:
         if not self._signed_in():
@@ -351,28 +369,25 @@ class ChatPage:
         return False
 
     async def edit_message(self, message: Message, text: str) -> None:
-        if self.conversation_id is None or not self._signed_in():
+        if self.conversation_id is None:
             return
-        try:
-            generation = await self.service.edit(self.conversation_id, message.id, text, self.model_select.value)
-        except InputRefused as refusal:
-            ui.notify(str(refusal), type="warning")
-            return
-        self._append_exchange(generation)
+        edit, model = self.service.replies.edit, self.model_select.value
+        generation = await self.guard.run(edit, self.conversation_id, message.id, text, model)
+        if generation is not REFUSED:
+            self._append_exchange(generation)
 
     async def switch_version(self, message_id: int, step: int) -> None:
-        if self.conversation_id is None or not self._signed_in():
+        if self.conversation_id is None:
             return
-        try:
-            await self.service.switch(self.conversation_id, message_id, step)
-        except InputRefused as refusal:
-            ui.notify(str(refusal), type="warning")
-            return
-        self.render_history()
+        if (
+            await self.guard.run(self.service.conversations.switch, self.conversation_id, message_id, step)
+            is not REFUSED
+        ):
+            self.render_history()
 
     def _watch_conversation(self) -> None:
         if self.conversation_id is not None and self._unwatch is None:
-            self._unwatch = self.service.watch(self.conversation_id, self._append_exchange)
+            self._unwatch = self.service.replies.watch(self.conversation_id, self._append_exchange)
 
     def _append_exchange(self, generation: Generation) -> None:
         """Add a message and its reply, sent from this page or any other, below what is shown: the history is not
@@ -437,28 +452,27 @@ class ChatPage:
     def _path(self) -> str:
         return f"/c/{self.conversation_id}" if self.conversation_id else "/"
 
-    def _initial_model(self, options: dict[str, str]) -> str | None:
-        conversation = self.service.conversation(self.conversation_id) if self.conversation_id else None
-        # A new chat starts on the model used last (a pinned conversation at the top of the list does not decide).
-        for candidate in (conversation.model if conversation else None, self.service.last_used_model()):
-            if candidate in options:
-                return candidate
-        return self.service.catalog.default_key
+    def _initial_model(self) -> str | None:
+        chosen = self.service.conversations.model_for(self.conversation_id)
+        return chosen.key if chosen else None
 
     def _model_label(self, key: str | None) -> str:
-        option = self.service.catalog.find(key) if key else None
+        option = self.models.find(key) if key else None
         return option.label if option else (key or "")
 
 
-def register_pages(service: ChatService, access: Access, keys: ApiKeys) -> None:
+def register_pages(
+    service: ChatService, models: ModelCatalog, settings: Settings, access: Access, keys: ApiKeys
+) -> None:
     serve_static_files()
-    drafts = Drafts(service.settings.max_message_chars)
+    drafts = Drafts(settings.max_message_chars)
     drafts.register_route()
+    parts = ChatPageParts(service, models, access, keys, drafts, settings.drawer_page_size, settings.max_message_chars)
 
     @ui.page("/", title="Chat")
     async def new_conversation_page() -> None:
-        await ChatPage(service, access, keys, drafts, None).build()
+        await ChatPage(parts, None).build()
 
     @ui.page("/c/{conversation_id}", title="Chat")
     async def conversation_page(conversation_id: str) -> None:
-        await ChatPage(service, access, keys, drafts, conversation_id).build()
+        await ChatPage(parts, conversation_id).build()

@@ -6,7 +6,7 @@ from __future__ import annotations
 from nicegui import app, ui
 
 from app.chat.connections import Connections, ConnectionState
-from app.chat.service import InputRefused
+from app.chat.refusals import InputRefused
 from app.security.access import Access
 from app.ui.theme import apply_theme, theme_toggle
 

@@ -9,8 +9,9 @@ from datetime import UTC, date, datetime
 
 from nicegui import ui
 
-from app.chat.service import ChatService, InputRefused
+from app.chat.service import ChatService
 from app.storage.models import Conversation
+from app.ui.guard import REFUSED, Guard
 
 
 @dataclass(frozen=True)
@@ -48,17 +49,24 @@ def group_of(conversation: Conversation, today: date) -> str:
 
 
 class ConversationList:
-    def __init__(self, service: ChatService, current_id: Callable[[], str | None], allowed: Callable[[], bool]) -> None:
+    def __init__(
+        self,
+        service: ChatService,
+        page_size: int,
+        current_id: Callable[[], str | None],
+        guard: Guard,
+    ) -> None:
         self.service = service
+        self.page_size = page_size
         self.current_id = current_id  # the open conversation, which can change after the first message
-        self.allowed = allowed  # the page's session check, run before every change
+        self.guard = guard  # the page's session check, run before every change
         self.search = ui.input(placeholder="Search").props('dense outlined clearable debounce=250 aria-label="Search"')
         self.search.classes("w-full mt-3").on_value_change(lambda _: self.render())
         self.nothing_found = ui.label("Nothing found.").classes("text-sm opacity-60 q-pa-sm")
         self.column = ui.column().classes("w-full gap-0 mt-2")
-        page = service.settings.drawer_page_size
+        page = page_size
         # Enough pages to include the open conversation, so opening one from far down keeps the drawer's place.
-        place = service.place_in_list(current_id()) if current_id() else None
+        place = service.conversations.place_in_list(current_id()) if current_id() else None
         self.shown = page * (1 + (place or 0) // page)
         with ui.element("div").classes("w-full") as self.more_slot:
             # Clicked by static/chat.js as soon as it scrolls into view; a button, so a keyboard can too.
@@ -76,14 +84,16 @@ class ConversationList:
             row.writing.set_visibility(writing)
 
     def show_more(self) -> None:
-        self.shown += self.service.settings.drawer_page_size
+        self.shown += self.page_size
         self.render()
 
     def render(self) -> None:
         """Brings the list up to date by changing only what changed: it is redrawn after every message sent and
         every reply, and rebuilding a list of conversations each time would send thousands of elements."""
         typed = (self.search.value or "").strip()
-        found = self.service.search(typed) if typed else self.service.conversations(limit=self.shown + 1)
+        found = (
+            self.service.conversations.search(typed) if typed else self.service.conversations.list(limit=self.shown + 1)
+        )
         has_more = not typed and len(found) > self.shown
         found = found[: self.shown] if not typed else found
         self.nothing_found.set_visibility(bool(typed) and not found)
@@ -109,7 +119,7 @@ class ConversationList:
                 with self.column:
                     row = self.rows[key] = self._row(conversation, look) if conversation else self._heading(look)
             if conversation is not None and row.writing is not None:
-                row.writing.set_visibility(self.service.is_writing(conversation.id))
+                row.writing.set_visibility(self.service.replies.is_writing(conversation.id))
             if self.column.default_slot.children.index(row.element) != index:
                 row.element.move(self.column, target_index=index)
 
@@ -141,14 +151,9 @@ class ConversationList:
         return Row(row, look, writing)
 
     async def _toggle_pin(self, conversation: Conversation) -> None:
-        if not self.allowed():
-            return
-        try:
-            await self.service.pin(conversation.id, conversation.pinned_at is None)
-        except InputRefused as refusal:
-            ui.notify(str(refusal), type="warning")
-            return
-        self.render()
+        pinned = conversation.pinned_at is None
+        if await self.guard.run(self.service.conversations.pin, conversation.id, pinned) is not REFUSED:
+            self.render()
 
     def _dialog(self) -> ui.dialog:
         with self.dialogs:
@@ -162,12 +167,10 @@ class ConversationList:
             title = ui.input("Title", value=conversation.title).props("outlined autofocus").classes("w-full")
 
             async def save() -> None:
-                if not self.allowed():
-                    return
-                try:
-                    await self.service.rename(conversation.id, title.value or "")
-                except InputRefused as refusal:
-                    ui.notify(str(refusal), type="warning")
+                if (
+                    await self.guard.run(self.service.conversations.rename, conversation.id, title.value or "")
+                    is REFUSED
+                ):
                     return
                 dialog.close()
                 self.render()
@@ -184,13 +187,8 @@ class ConversationList:
             ui.label(f"“{conversation.title or 'New conversation'}” and all its messages will be gone for good.")
 
             async def delete() -> None:
-                if not self.allowed():
-                    return
                 dialog.close()
-                try:
-                    await self.service.delete(conversation.id)
-                except InputRefused as refusal:
-                    ui.notify(str(refusal), type="warning")
+                if await self.guard.run(self.service.conversations.delete, conversation.id) is REFUSED:
                     return
                 if conversation.id == self.current_id():
                     ui.navigate.to("/")

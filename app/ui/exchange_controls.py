@@ -6,7 +6,8 @@ from collections.abc import Callable
 
 from nicegui import events, ui
 
-from app.chat.service import ChatService, InputRefused
+from app.chat.service import ChatService
+from app.ui.guard import REFUSED, Guard
 
 
 def export_button(service: ChatService, current_id: Callable[[], str | None], allowed: Callable[[], bool]) -> None:
@@ -22,7 +23,7 @@ def export_button(service: ChatService, current_id: Callable[[], str | None], al
         name = f"chat-{conversation_id}" if conversation_id else "chats"
         media_type = "text/markdown" if as_markdown else "application/json"
         extension = "md" if as_markdown else "json"
-        exported = service.export(conversation_id, as_markdown).encode()
+        exported = service.conversations.export(conversation_id, as_markdown).encode()
         ui.download.content(exported, f"{name}.{extension}", media_type)
 
     button = ui.button("Export", icon="download").props('flat no-caps aria-label="Export"')
@@ -34,9 +35,9 @@ def export_button(service: ChatService, current_id: Callable[[], str | None], al
 
 
 class ImportDialog:
-    def __init__(self, service: ChatService, allowed: Callable[[], bool], on_imported: Callable[[], None]) -> None:
+    def __init__(self, service: ChatService, guard: Guard, on_imported: Callable[[], None]) -> None:
         self.service = service
-        self.allowed = allowed
+        self.guard = guard
         self.on_imported = on_imported
         with ui.dialog() as self.dialog, ui.card().classes("w-96 gap-3"):
             ui.label("Import conversations").classes("text-h6")
@@ -52,13 +53,9 @@ class ImportDialog:
         self.dialog.open()
 
     async def receive(self, upload: events.UploadEventArguments) -> None:
-        if not self.allowed():
-            return
-        try:
-            imported = await self.service.import_conversations(await upload.file.read())
-        except InputRefused as refusal:
+        imported = await self.guard.run(self.service.conversations.import_file, await upload.file.read())
+        if imported is REFUSED:
             self.upload.reset()  # a refused file is not left showing as done
-            ui.notify(str(refusal), type="negative", multi_line=True)
             return
         added, skipped = imported.added, imported.already_here
         note = f" ({skipped} already here were skipped)" if skipped else ""

@@ -6,8 +6,8 @@ from collections.abc import Callable
 
 from nicegui import ui
 
+from app.chat.branches import Version
 from app.chat.generation import STATS_FIELDS, Generation
-from app.storage.branches import Version
 from app.storage.models import Message, Role, Status
 from app.ui.incremental import Patch
 from app.ui.live_reply import LiveReply

@@ -6,14 +6,9 @@ from collections.abc import Callable
 
 from nicegui import ui
 
-from app.chat.service import (
-    MAX_OUTPUT_TOKENS_LIMIT,
-    ChatService,
-    ConversationOptions,
-    InputRefused,
-    reply_length_ok,
-    temperature_ok,
-)
+from app.chat.conversations import MAX_OUTPUT_TOKENS_LIMIT, ConversationOptions, reply_length_ok, temperature_ok
+from app.chat.service import ChatService
+from app.ui.guard import REFUSED, Guard
 
 # The service's own rules (it refuses the same values), said beside each field.
 TEMPERATURE_RANGE = "From 0 to 2 (empty: the model's default)"
@@ -25,13 +20,13 @@ class SettingsDialog:
         self,
         service: ChatService,
         current_id: Callable[[], str | None],
-        allowed: Callable[[], bool],
+        guard: Guard,
         keep_for_new: Callable[[ConversationOptions], None],
         on_saved: Callable[[ConversationOptions], None],
     ) -> None:
         self.service = service
         self.current_id = current_id
-        self.allowed = allowed
+        self.guard = guard
         self.keep_for_new = keep_for_new  # a conversation not yet started takes them with its first message
         self.on_saved = on_saved
         self.pending = ConversationOptions()
@@ -68,8 +63,8 @@ class SettingsDialog:
 
     def open(self) -> None:
         conversation_id = self.current_id()
-        options = self.service.options(conversation_id) if conversation_id else self.pending
-        self.preset.set_options(list(self.service.presets()))
+        options = self.service.conversations.options(conversation_id) if conversation_id else self.pending
+        self.preset.set_options(list(self.service.conversations.presets()))
         self.preset.value = None
         self.system_prompt.value = options.system_prompt or ""
         self.temperature.value = options.temperature
@@ -77,8 +72,6 @@ class SettingsDialog:
         self.dialog.open()
 
     async def save(self) -> None:
-        if not self.allowed():
-            return
         if not (self.temperature.validate() and self.max_tokens.validate()):
             return  # each field says what it takes
         max_tokens = self.max_tokens.value
@@ -87,57 +80,45 @@ class SettingsDialog:
             self.temperature.value,
             int(max_tokens) if max_tokens is not None else None,
         )
-        try:
-            if (conversation_id := self.current_id()) is not None:
-                await self.service.configure(conversation_id, options)
-            else:
-                self.pending = options
-                self.keep_for_new(options)
-        except InputRefused as refusal:
-            ui.notify(str(refusal), type="warning")
+        if await self.guard.run(self._keep, options) is REFUSED:
             return
         self.dialog.close()
         self.on_saved(options)
         ui.notify("Settings saved: they apply from the next reply.", timeout=1500)
 
+    async def _keep(self, options: ConversationOptions) -> None:
+        if (conversation_id := self.current_id()) is not None:
+            await self.service.conversations.configure(conversation_id, options)
+        else:
+            self.pending = options
+            self.keep_for_new(options)
+
     async def save_preset(self) -> None:
-        if not self.allowed():
+        typed = self.preset_name.value or "", self.system_prompt.value or ""
+        if await self.guard.run(self.service.conversations.save_preset, *typed) is REFUSED:
             return
-        try:
-            await self.service.save_preset(self.preset_name.value or "", self.system_prompt.value or "")
-        except InputRefused as refusal:
-            ui.notify(str(refusal), type="warning")
-            return
-        self.preset.set_options(list(self.service.presets()))
+        self.preset.set_options(list(self.service.conversations.presets()))
         ui.notify(f"Preset “{self.preset_name.value.strip()}” saved.", timeout=1500)
 
     async def rename_chosen(self) -> None:
         chosen, new_name = self.preset.value, (self.preset_name.value or "").strip()
-        if not chosen or not self.allowed():
+        if not chosen or await self.guard.run(self.service.conversations.rename_preset, chosen, new_name) is REFUSED:
             return
-        try:
-            await self.service.rename_preset(chosen, new_name)
-        except InputRefused as refusal:
-            ui.notify(str(refusal), type="warning")
-            return
-        self.preset.set_options(list(self.service.presets()), value=new_name)
+        self.preset.set_options(list(self.service.conversations.presets()), value=new_name)
         ui.notify(f"Preset renamed to “{new_name}”.", timeout=1500)
 
     async def delete_chosen(self) -> None:
         chosen = self.preset.value
-        if not chosen or not self.allowed():
+        if not chosen or await self.guard.run(self.service.conversations.delete_preset, chosen) is REFUSED:
             return
-        try:
-            await self.service.delete_preset(chosen)
-        except InputRefused as refusal:
-            ui.notify(str(refusal), type="warning")
-            return
-        self.preset.set_options(list(self.service.presets()), value=None)
+        self.preset.set_options(list(self.service.conversations.presets()), value=None)
         ui.notify(f"Preset “{chosen}” deleted; the system prompt above is unchanged.", timeout=2000)
 
     def _use_preset(self) -> None:
         if self.preset.value:
-            self.system_prompt.value = self.service.presets().get(self.preset.value, self.system_prompt.value)
+            self.system_prompt.value = self.service.conversations.presets().get(
+                self.preset.value, self.system_prompt.value
+            )
             self.preset_name.value = self.preset.value
         self._show_preset_actions()
 

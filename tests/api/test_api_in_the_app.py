@@ -68,7 +68,7 @@ async def test_an_api_key_made_in_the_ui_is_shown_once_works_and_can_be_revoked(
 
 async def test_a_quiet_stream_sends_keep_alive_comments(service, fakes):
     fakes["openai"].play(Reply(tokens=["late"], delay=0.3))
-    generation = await service.send(None, "Take your time", "openai:gpt-4o-mini")
+    generation = await service.replies.send(None, "Take your time", "openai:gpt-4o-mini")
 
     events = [event async for event in reply_events(generation, keep_alive=0.05)]
 

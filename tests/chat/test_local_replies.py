@@ -6,7 +6,8 @@ import asyncio
 
 import pytest
 
-from app.chat.service import ChatService, InputRefused
+from app.chat.refusals import InputRefused
+from app.chat.service import ChatService
 from app.providers.catalog import ModelCatalog, build_providers
 from app.settings import Settings
 from app.storage.database import create_database
@@ -39,31 +40,31 @@ async def offline_service(database_url):
 async def test_a_conversation_longer_than_the_context_is_answered_and_the_reply_says_what_was_left_out(
     offline_service,
 ):
-    repository = offline_service.repository
+    repository = offline_service.conversations.repository
     conversation = repository.create_conversation(LOCAL)
     for turn in range(8):
         role = Role.USER if turn % 2 == 0 else Role.ASSISTANT
         text = f"Message {turn}: " + "the history of bread and of the bakers who made it. " * 6
         repository.add_message(conversation.id, role, text, Status.COMPLETE, LOCAL)
 
-    generation = await offline_service.send(conversation.id, "Tell me a short story about bread.", LOCAL)
+    generation = await offline_service.replies.send(conversation.id, "Tell me a short story about bread.", LOCAL)
     await asyncio.wait_for(generation.wait(), 30)
 
-    reply = offline_service.messages(conversation.id)[-1]
+    reply = offline_service.conversations.messages(conversation.id)[-1]
     assert reply.status == Status.COMPLETE and reply.content
     assert reply.note is not None and "oldest messages were left out" in reply.note
     assert "context window of 256 tokens" in reply.note
 
 
 async def test_the_embedded_model_does_not_write_titles_the_first_words_of_the_message_stay(offline_service):
-    offline_service.settings.auto_title = True
+    offline_service.replies.settings.auto_title = True
 
-    generation = await offline_service.send(None, "How do I keep a sourdough starter alive?", LOCAL)
+    generation = await offline_service.replies.send(None, "How do I keep a sourdough starter alive?", LOCAL)
     await asyncio.wait_for(generation.wait(), 30)
     await asyncio.sleep(0.5)  # where a title request would have ended
 
-    assert offline_service.conversation(generation.conversation_id).title == "How do I keep a sourdough starter alive?"
-    assert offline_service.catalog.find(LOCAL).label.endswith("(offline, small)")
+    assert offline_service.conversations.get(generation.conversation_id).title == "How do I keep a sourdough starter alive?"
+    assert offline_service.conversations.models.find(LOCAL).label.endswith("(offline, small)")
 
 
 async def test_with_no_model_at_all_sending_says_how_to_connect_one(database_url):
@@ -76,7 +77,7 @@ async def test_with_no_model_at_all_sending_says_how_to_connect_one(database_url
     chat = ChatService(ChatRepository(create_database(settings.database_url)), catalog, settings)
 
     with pytest.raises(InputRefused, match="No model is connected yet: open Connections"):
-        await chat.send(None, "Anyone?", None)
+        await chat.replies.send(None, "Anyone?", None)
 
-    assert chat.conversations() == []
+    assert chat.conversations.list() == []
     await chat.shutdown()

@@ -22,7 +22,7 @@ async def test_a_provider_that_never_sends_a_token_times_out_with_a_clear_error(
     fakes["openai"].play(Reply(tokens=TOKENS, silent_after=0), Reply(tokens=TOKENS, silent_after=0))
     started = time.monotonic()
 
-    generation = await finished(service.send(None, "Hello?", OPENAI))
+    generation = await finished(service.replies.send(None, "Hello?", OPENAI))
 
     assert generation.status == Status.ERROR and generation.failure.kind == ErrorKind.TIMEOUT
     assert "OpenAI" in generation.error and "FIRST_TOKEN_TIMEOUT" in generation.error
@@ -35,7 +35,7 @@ async def test_a_provider_that_goes_silent_midway_keeps_the_text_and_is_not_retr
     service = await service_with(between_tokens_timeout=0.4)
     fakes["anthropic"].play(Reply(tokens=TOKENS, silent_after=2))
 
-    generation = await finished(service.send(None, "Hello?", ANTHROPIC))
+    generation = await finished(service.replies.send(None, "Hello?", ANTHROPIC))
 
     row = reply_row(service, generation.conversation_id)
     assert (row.status, row.content) == (Status.ERROR, "Half of ")
@@ -49,7 +49,7 @@ async def test_a_stream_that_ends_without_finishing_is_marked_truncated_not_comp
     dialect = model.split(":")[0]
     fakes[dialect].play(Reply(tokens=TOKENS, truncate_after=3))
 
-    generation = await finished(service.send(None, "Hello?", model))
+    generation = await finished(service.replies.send(None, "Hello?", model))
 
     row = reply_row(service, generation.conversation_id)
     assert (row.status, row.content) == (Status.ERROR, "Half of an ")
@@ -72,7 +72,7 @@ async def test_a_stream_with_garbage_midway_is_an_upstream_error_naming_the_prov
     event = b"event: content_block_delta\n" if dialect == "anthropic" else b""
     fakes[dialect].play(Reply(tokens=TOKENS, garbage_after=2, garbage=event + garbage))
 
-    generation = await finished(service.send(None, "Hello?", model))
+    generation = await finished(service.replies.send(None, "Hello?", model))
 
     row = reply_row(service, generation.conversation_id)
     assert (row.status, row.content) == (Status.ERROR, "Half of ")
@@ -85,7 +85,7 @@ async def test_a_web_page_instead_of_a_stream_is_an_error_not_an_empty_reply(ser
     service = await service_with(retry_attempts=0)
     fakes[model.split(":")[0]].play(WebPage())
 
-    generation = await finished(service.send(None, "Hello?", model))
+    generation = await finished(service.replies.send(None, "Hello?", model))
 
     row = reply_row(service, generation.conversation_id)
     assert row.status == Status.ERROR and generation.failure.kind == ErrorKind.UPSTREAM

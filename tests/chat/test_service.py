@@ -9,8 +9,8 @@ import time
 import pytest
 from sqlalchemy import event
 
-from app.chat.service import InputRefused
-from app.storage.branches import Version
+from app.chat.branches import Version
+from app.chat.refusals import InputRefused
 from app.storage.models import Role, Status
 from tests.fakes.provider_server import HttpError, Reply
 
@@ -26,7 +26,7 @@ async def finished(started):
 
 
 def reply_row(service, conversation_id):
-    return [m for m in service.messages(conversation_id) if m.role == Role.ASSISTANT][-1]
+    return [m for m in service.conversations.messages(conversation_id) if m.role == Role.ASSISTANT][-1]
 
 
 async def wait_until(predicate, timeout: float = 5.0) -> None:
@@ -39,18 +39,18 @@ async def wait_until(predicate, timeout: float = 5.0) -> None:
 async def test_a_reply_streams_and_is_saved_complete_with_its_usage(service, fakes):
     fakes["openai"].play(Reply(tokens=["The ", "answer ", "is ", "42."], input_tokens=9))
 
-    generation = await finished(service.send(None, "What is the answer?", OPENAI))
+    generation = await finished(service.replies.send(None, "What is the answer?", OPENAI))
 
     row = reply_row(service, generation.conversation_id)
     assert (row.content, row.status, row.finish_reason) == ("The answer is 42.", Status.COMPLETE, "stop")
     assert (row.input_tokens, row.output_tokens) == (9, 4)
-    assert service.conversation(generation.conversation_id).title == "What is the answer?"
+    assert service.conversations.get(generation.conversation_id).title == "What is the answer?"
 
 
 async def test_the_reply_row_exists_before_the_provider_answers(service, fakes):
     fakes["openai"].play(Reply(tokens=["slow"], delay=0.5))
 
-    generation = await service.send(None, "Hello", OPENAI)
+    generation = await service.replies.send(None, "Hello", OPENAI)
 
     row = reply_row(service, generation.conversation_id)
     assert row.status == Status.STREAMING and row.content == ""
@@ -59,9 +59,9 @@ async def test_the_reply_row_exists_before_the_provider_answers(service, fakes):
 
 async def test_a_follow_up_sends_the_whole_conversation(service, fakes):
     fakes["anthropic"].play(Reply(tokens=["Paris."]), Reply(tokens=["About 2 million."]))
-    first = await finished(service.send(None, "Capital of France?", ANTHROPIC))
+    first = await finished(service.replies.send(None, "Capital of France?", ANTHROPIC))
 
-    await finished(service.send(first.conversation_id, "Population?", ANTHROPIC))
+    await finished(service.replies.send(first.conversation_id, "Population?", ANTHROPIC))
 
     sent = fakes["anthropic"].chat_requests[-1].body["messages"]
     assert sent == [
@@ -73,11 +73,11 @@ async def test_a_follow_up_sends_the_whole_conversation(service, fakes):
 
 async def test_stop_hangs_up_within_a_second_and_keeps_the_partial_text(service, fakes):
     fakes["openai"].play(Reply(tokens=[f"word{i} " for i in range(500)], delay=0.02))
-    generation = await service.send(None, "Write a lot", OPENAI)
+    generation = await service.replies.send(None, "Write a lot", OPENAI)
     await wait_until(lambda: len(generation.text) > 30)
 
     stopped_at = time.monotonic()
-    service.stop(generation.conversation_id)
+    service.replies.stop(generation.conversation_id)
     await finished(generation)
 
     assert await asyncio.to_thread(fakes["openai"].hung_up.wait, 2.0)
@@ -85,18 +85,18 @@ async def test_stop_hangs_up_within_a_second_and_keeps_the_partial_text(service,
     row = reply_row(service, generation.conversation_id)
     assert row.status == Status.STOPPED
     assert row.content == generation.text and row.content.startswith("word0 word1 ")
-    assert service.active(generation.conversation_id) is None
+    assert service.replies.active(generation.conversation_id) is None
 
 
 async def test_text_is_stored_before_anyone_is_shown_it_in_commits_shared_by_many_tokens(service, fakes):
     commits = []
-    event.listen(service.repository.engine, "commit", lambda _connection: commits.append(1))
+    event.listen(service.conversations.repository.engine, "commit", lambda _connection: commits.append(1))
     fakes["openai"].play(Reply(tokens=[f"w{i} " for i in range(400)]))
-    generation = await service.send(None, "Go", OPENAI)
+    generation = await service.replies.send(None, "Go", OPENAI)
     shown_before_stored = []
 
     def on_change(changed):
-        stored = service.repository.reply_text(changed.message_id)
+        stored = service.conversations.repository.reply_text(changed.message_id)
         if not stored.startswith(changed.text):
             shown_before_stored.append((len(changed.text), len(stored)))
 
@@ -111,7 +111,7 @@ async def test_text_is_stored_before_anyone_is_shown_it_in_commits_shared_by_man
 async def test_an_error_mid_stream_keeps_the_text_and_is_not_retried(service, fakes):
     fakes["anthropic"].play(Reply(tokens=["Half ", "an ", "answer"], fail_after=2))
 
-    generation = await finished(service.send(None, "Hi", ANTHROPIC))
+    generation = await finished(service.replies.send(None, "Hi", ANTHROPIC))
 
     row = reply_row(service, generation.conversation_id)
     assert row.status == Status.ERROR and row.content == "Half an "
@@ -124,7 +124,7 @@ async def test_a_rate_limit_before_the_first_token_waits_for_retry_after_then_su
     notices = []
     started = time.monotonic()
 
-    generation = await service.send(None, "Hi", OPENAI)
+    generation = await service.replies.send(None, "Hi", OPENAI)
     generation.subscribe(lambda g: notices.append(g.notice) if g.notice else None)
     await finished(generation)
 
@@ -137,7 +137,7 @@ async def test_a_rate_limit_before_the_first_token_waits_for_retry_after_then_su
 async def test_transient_failures_are_retried_with_backoff_up_to_a_limit(service, fakes, settings):
     fakes["together"].play(*[HttpError(503, "Service unavailable", "server_error")] * 10)
 
-    generation = await finished(service.send(None, "Hi", "together:Qwen/Qwen2.5-72B-Instruct-Turbo"))
+    generation = await finished(service.replies.send(None, "Hi", "together:Qwen/Qwen2.5-72B-Instruct-Turbo"))
 
     assert len(fakes["together"].chat_requests) == settings.retry_attempts + 1
     row = reply_row(service, generation.conversation_id)
@@ -147,7 +147,7 @@ async def test_transient_failures_are_retried_with_backoff_up_to_a_limit(service
 async def test_a_dropped_connection_before_the_first_token_is_retried(service, fakes):
     fakes["openai"].play(Reply(drop_after=0), Reply(tokens=["Back."]))
 
-    generation = await finished(service.send(None, "Hi", OPENAI))
+    generation = await finished(service.replies.send(None, "Hi", OPENAI))
 
     assert generation.text == "Back." and generation.status == Status.COMPLETE
 
@@ -163,7 +163,7 @@ async def test_a_dropped_connection_before_the_first_token_is_retried(service, f
 async def test_errors_that_waiting_cannot_fix_are_shown_at_once(service, fakes, error):
     fakes["openai"].play(error, Reply())
 
-    generation = await finished(service.send(None, "Hi", OPENAI))
+    generation = await finished(service.replies.send(None, "Hi", OPENAI))
 
     assert len(fakes["openai"].chat_requests) == 1
     assert generation.status == Status.ERROR and error.message in generation.error
@@ -172,22 +172,24 @@ async def test_errors_that_waiting_cannot_fix_are_shown_at_once(service, fakes, 
 async def test_retry_asks_again_without_the_failed_attempt_in_the_context(service, fakes):
     broken = Reply(tokens=["Broken ", "off"], fail_after=1, error_type="server_error")
     fakes["openai"].play(broken, Reply(tokens=["Fine."]))
-    failed = await finished(service.send(None, "Question", OPENAI))
+    failed = await finished(service.replies.send(None, "Question", OPENAI))
 
-    retried = await finished(service.retry(failed.conversation_id, OPENAI))
+    retried = await finished(service.replies.retry(failed.conversation_id, OPENAI))
 
     assert retried.text == "Fine."
     assert fakes["openai"].chat_requests[-1].body["messages"] == [{"role": "user", "content": "Question"}]
-    shown = service.messages(failed.conversation_id)
+    shown = service.conversations.messages(failed.conversation_id)
     assert [(m.role, m.status) for m in shown] == [(Role.USER, Status.COMPLETE), (Role.ASSISTANT, Status.COMPLETE)]
-    assert service.versions(failed.conversation_id)[shown[-1].id] == Version(2, 2)
-    await service.switch(failed.conversation_id, shown[-1].id, -1)
-    assert service.messages(failed.conversation_id)[-1].content == "Broken ", "the failed attempt stays reachable"
+    assert service.conversations.versions(failed.conversation_id)[shown[-1].id] == Version(2, 2)
+    await service.conversations.switch(failed.conversation_id, shown[-1].id, -1)
+    assert service.conversations.messages(failed.conversation_id)[-1].content == "Broken ", (
+        "the failed attempt stays reachable"
+    )
 
 
 async def test_a_reply_goes_on_when_its_page_stops_listening(service, fakes):
     fakes["openai"].play(Reply(tokens=["a", "b", "c"], delay=0.05))
-    generation = await service.send(None, "Hi", OPENAI)
+    generation = await service.replies.send(None, "Hi", OPENAI)
     unsubscribe = generation.subscribe(lambda g: None)
 
     unsubscribe()
@@ -198,54 +200,54 @@ async def test_a_reply_goes_on_when_its_page_stops_listening(service, fakes):
 
 async def test_a_second_send_while_a_reply_streams_is_refused_so_replies_never_interleave(service, fakes):
     fakes["openai"].play(Reply(tokens=list("abcdef"), delay=0.05))
-    generation = await service.send(None, "First", OPENAI)
+    generation = await service.replies.send(None, "First", OPENAI)
 
     with pytest.raises(InputRefused, match="still being written"):
-        await service.send(generation.conversation_id, "Second", OPENAI)
+        await service.replies.send(generation.conversation_id, "Second", OPENAI)
     await finished(generation)
 
-    assert [m.content for m in service.messages(generation.conversation_id)] == ["First", "abcdef"]
+    assert [m.content for m in service.conversations.messages(generation.conversation_id)] == ["First", "abcdef"]
 
 
 @pytest.mark.parametrize("text", ["", "   \n\t "])
 async def test_an_empty_message_is_not_sent(service, fakes, text):
     with pytest.raises(InputRefused):
-        await service.send(None, text, OPENAI)
+        await service.replies.send(None, text, OPENAI)
 
-    assert service.conversations() == [] and fakes["openai"].chat_requests == []
+    assert service.conversations.list() == [] and fakes["openai"].chat_requests == []
 
 
 async def test_a_one_megabyte_message_is_stored_whole(service, fakes):
     text = ("A long line of text. " * 50_000)[:1_000_000]
 
-    generation = await finished(service.send(None, text, OPENAI))
+    generation = await finished(service.replies.send(None, text, OPENAI))
 
-    assert service.messages(generation.conversation_id)[0].content == text
+    assert service.conversations.messages(generation.conversation_id)[0].content == text
     assert fakes["openai"].chat_requests[0].body["messages"][0]["content"] == text
 
 
 async def test_a_message_over_the_limit_is_refused_with_a_clear_message(service, settings):
     with pytest.raises(InputRefused, match="the limit is"):
-        await service.send(None, "x" * (settings.max_message_chars + 1), OPENAI)
+        await service.replies.send(None, "x" * (settings.max_message_chars + 1), OPENAI)
 
 
 async def test_strange_text_is_stored_without_loss(service, fakes):
     text = "NUL\x00 · RTL مرحبا بالعالم · bidi \u202eevil\u202c · zero\u200bwidth · ANSI \x1b[31mred · emoji 👩‍💻"
 
-    generation = await finished(service.send(None, text, OPENAI))
+    generation = await finished(service.replies.send(None, text, OPENAI))
 
-    assert service.messages(generation.conversation_id)[0].content == text
+    assert service.conversations.messages(generation.conversation_id)[0].content == text
 
 
 async def test_a_lone_surrogate_becomes_a_visible_replacement_character(service, fakes):
-    generation = await finished(service.send(None, "broken \ud800 half", OPENAI))
+    generation = await finished(service.replies.send(None, "broken \ud800 half", OPENAI))
 
-    assert service.messages(generation.conversation_id)[0].content == "broken \ufffd half"
+    assert service.conversations.messages(generation.conversation_id)[0].content == "broken \ufffd half"
 
 
 async def test_shutdown_marks_replies_in_flight_interrupted_and_saves_their_text(service, fakes):
     fakes["openai"].play(Reply(tokens=[f"t{i} " for i in range(100)], delay=0.02))
-    generation = await service.send(None, "Hi", OPENAI)
+    generation = await service.replies.send(None, "Hi", OPENAI)
     await wait_until(lambda: len(generation.text) > 10)
 
     await service.shutdown()
@@ -256,17 +258,17 @@ async def test_shutdown_marks_replies_in_flight_interrupted_and_saves_their_text
 
 async def test_an_unknown_model_is_refused(service):
     with pytest.raises(InputRefused, match="not available"):
-        await service.send(None, "Hi", "nobody:nothing")
+        await service.replies.send(None, "Hi", "nobody:nothing")
 
 
 async def test_the_first_exchange_gets_a_title_written_by_its_model(service, fakes):
-    service.settings.auto_title = True
+    service.replies.settings.auto_title = True
     fakes["openai"].play(Reply(tokens=["Flour, water, salt and yeast."]), Reply(tokens=['"Bread ', 'Ingredients."']))
     changed: list[str] = []
-    service.conversation_changes.add(changed.append)
+    service.conversations.changes.add(changed.append)
 
-    generation = await finished(service.send(None, "What is bread made of, and how do I start?", OPENAI))
-    await wait_until(lambda: service.conversation(generation.conversation_id).title == "Bread Ingredients")
+    generation = await finished(service.replies.send(None, "What is bread made of, and how do I start?", OPENAI))
+    await wait_until(lambda: service.conversations.get(generation.conversation_id).title == "Bread Ingredients")
 
     assert generation.conversation_id in changed, "the pages were told"
     title_request = fakes["openai"].chat_requests[-1].body["messages"][0]["content"]
@@ -274,48 +276,52 @@ async def test_the_first_exchange_gets_a_title_written_by_its_model(service, fak
 
 
 async def test_a_failed_title_request_keeps_the_first_words(service, fakes):
-    service.settings.auto_title = True
+    service.replies.settings.auto_title = True
     fakes["openai"].play(Reply(tokens=["Answer."]), HttpError(500, "No titles today"))
 
-    generation = await finished(service.send(None, "A question about sourdough starters", OPENAI))
+    generation = await finished(service.replies.send(None, "A question about sourdough starters", OPENAI))
     await wait_until(lambda: len(fakes["openai"].chat_requests) == 2)
     await asyncio.sleep(0.1)
 
-    assert service.conversation(generation.conversation_id).title == "A question about sourdough starters"
+    assert service.conversations.get(generation.conversation_id).title == "A question about sourdough starters"
 
 
 async def test_an_edited_question_starts_a_new_branch_and_both_stay_reachable(service, fakes):
     fakes["openai"].play(Reply(tokens=["Paris."]), Reply(tokens=["Rome."]), Reply(tokens=["Madrid."]))
-    first = await finished(service.send(None, "Capital of France?", OPENAI))
+    first = await finished(service.replies.send(None, "Capital of France?", OPENAI))
     conversation_id = first.conversation_id
-    question = service.messages(conversation_id)[0]
+    question = service.conversations.messages(conversation_id)[0]
 
-    edited = await finished(service.edit(conversation_id, question.id, "Capital of Italy?", OPENAI))
-    await finished(service.send(conversation_id, "And Spain?", OPENAI))
+    edited = await finished(service.replies.edit(conversation_id, question.id, "Capital of Italy?", OPENAI))
+    await finished(service.replies.send(conversation_id, "And Spain?", OPENAI))
 
     assert edited.branched and fakes["openai"].chat_requests[1].body["messages"] == [
         {"role": "user", "content": "Capital of Italy?"}
     ]
-    assert [m.content for m in service.messages(conversation_id)] == [
+    assert [m.content for m in service.conversations.messages(conversation_id)] == [
         "Capital of Italy?",
         "Rome.",
         "And Spain?",
         "Madrid.",
     ]
-    assert service.versions(conversation_id)[service.messages(conversation_id)[0].id] == Version(2, 2)
+    assert service.conversations.versions(conversation_id)[
+        service.conversations.messages(conversation_id)[0].id
+    ] == Version(2, 2)
 
-    await service.switch(conversation_id, service.messages(conversation_id)[0].id, -1)
-    assert [m.content for m in service.messages(conversation_id)] == ["Capital of France?", "Paris."]
-    await service.switch(conversation_id, service.messages(conversation_id)[0].id, +1)
-    assert [m.content for m in service.messages(conversation_id)][-1] == "Madrid.", "the newest line of that version"
+    await service.conversations.switch(conversation_id, service.conversations.messages(conversation_id)[0].id, -1)
+    assert [m.content for m in service.conversations.messages(conversation_id)] == ["Capital of France?", "Paris."]
+    await service.conversations.switch(conversation_id, service.conversations.messages(conversation_id)[0].id, +1)
+    assert [m.content for m in service.conversations.messages(conversation_id)][-1] == "Madrid.", (
+        "the newest line of that version"
+    )
 
 
 async def test_a_reply_can_be_regenerated_and_the_context_is_the_branch_shown(service, fakes):
     fakes["anthropic"].play(Reply(tokens=["One."]), Reply(tokens=["Two."]), Reply(tokens=["Three."]))
-    first = await finished(service.send(None, "Say a number", ANTHROPIC))
+    first = await finished(service.replies.send(None, "Say a number", ANTHROPIC))
 
-    await finished(service.retry(first.conversation_id, ANTHROPIC))
-    await finished(service.send(first.conversation_id, "Another", ANTHROPIC))
+    await finished(service.replies.retry(first.conversation_id, ANTHROPIC))
+    await finished(service.replies.send(first.conversation_id, "Another", ANTHROPIC))
 
     sent = fakes["anthropic"].chat_requests[-1].body["messages"]
     assert [m["content"] if isinstance(m["content"], str) else m["content"][0]["text"] for m in sent] == [

@@ -13,7 +13,8 @@ from contextlib import contextmanager
 import pytest
 from sqlalchemy.engine import make_url
 
-from app.chat.service import ConversationOptions, InputRefused
+from app.chat.conversations import ConversationOptions
+from app.chat.refusals import InputRefused
 from app.storage.models import Status
 from app.ui.live_reply import LiveReply, live_replies
 from tests.chat.test_service import OPENAI, finished, reply_row, wait_until
@@ -56,12 +57,12 @@ class LoopLag:
 async def test_a_locked_database_neither_freezes_the_server_nor_loses_text(service_with, fakes, database_url):
     service = await service_with(database_busy_timeout=0.2)
     fakes["openai"].play(Reply(tokens=TOKENS, delay=0.03))
-    generation = await service.send(None, "Write while I hold the database", OPENAI)
+    generation = await service.replies.send(None, "Write while I hold the database", OPENAI)
     shown_before_stored = []
     generation.subscribe(
         lambda changed: (
             shown_before_stored.append(1)
-            if not service.repository.reply_text(changed.message_id).startswith(changed.text)
+            if not service.conversations.repository.reply_text(changed.message_id).startswith(changed.text)
             else None
         )
     )
@@ -88,21 +89,21 @@ async def test_a_locked_database_neither_freezes_the_server_nor_loses_text(servi
 @pytest.mark.sqlite_only
 async def test_a_message_sent_while_the_database_is_locked_is_refused_in_words(service_with, fakes, database_url):
     service = await service_with(database_busy_timeout=0.2)
-    first = await finished(service.send(None, "First", OPENAI))
+    first = await finished(service.replies.send(None, "First", OPENAI))
     lag = LoopLag()
 
     with write_lock_held(database_url), pytest.raises(InputRefused, match="Could not save your message"):
-        await service.send(first.conversation_id, "Second", OPENAI)
+        await service.replies.send(first.conversation_id, "Second", OPENAI)
 
     assert lag.stop() < 0.15
-    assert [m.content for m in service.messages(first.conversation_id)] == ["First", "Hello, world!"]
-    assert service.active(first.conversation_id) is None, "the conversation can be used again"
+    assert [m.content for m in service.conversations.messages(first.conversation_id)] == ["First", "Hello, world!"]
+    assert service.replies.active(first.conversation_id) is None, "the conversation can be used again"
 
 
 async def test_a_write_that_fails_outright_is_retried_until_it_works(service, fakes, monkeypatch):
     """A full disk or a read-only file: the writes themselves fail; they are retried, and the text waits."""
     fakes["openai"].play(Reply(tokens=TOKENS, delay=0.01))
-    real_write = service.repository.write_replies
+    real_write = service.conversations.repository.write_replies
     failing = {"on": True}
 
     def write_replies(pieces, finals, connection=None):
@@ -110,8 +111,8 @@ async def test_a_write_that_fails_outright_is_retried_until_it_works(service, fa
             raise OSError(28, "No space left on device")
         return real_write(pieces, finals, connection)
 
-    monkeypatch.setattr(service.repository, "write_replies", write_replies)
-    generation = await service.send(None, "Go", OPENAI)
+    monkeypatch.setattr(service.conversations.repository, "write_replies", write_replies)
+    generation = await service.replies.send(None, "Go", OPENAI)
     await wait_until(lambda: generation.provider_done)
     assert generation.text == "" and "No space left on device" in generation.save_warning
 
@@ -124,16 +125,16 @@ async def test_a_write_that_fails_outright_is_retried_until_it_works(service, fa
 
 async def test_a_first_message_refused_for_its_options_leaves_no_conversation_behind(service, fakes):
     with pytest.raises(InputRefused, match="temperature"):
-        await service.send(None, "Hello", OPENAI, options=ConversationOptions(temperature=5))
+        await service.replies.send(None, "Hello", OPENAI, options=ConversationOptions(temperature=5))
 
-    assert service.conversations() == []
+    assert service.conversations.list() == []
 
 
 async def test_replies_are_released_once_they_end_and_no_page_shows_them(service, fakes):
     fakes["openai"].play(*[Reply(tokens=["Some ", "text."]) for _ in range(20)])
     ended = []
     for number in range(20):
-        generation = await service.send(None, f"Question {number}", OPENAI)
+        generation = await service.replies.send(None, f"Question {number}", OPENAI)
         live = LiveReply.of(generation)  # as a page showing it would
         stop_watching = live.watch(lambda _patch, _generation: None)
         await finished(generation)
@@ -152,16 +153,19 @@ async def test_renaming_or_pinning_while_the_database_is_held_is_refused_without
     service_with, fakes, database_url
 ):
     service = await service_with(database_busy_timeout=0.2)
-    first = await finished(service.send(None, "First", OPENAI))
+    first = await finished(service.replies.send(None, "First", OPENAI))
     lag = LoopLag()
 
     with write_lock_held(database_url):
-        for action in (service.rename(first.conversation_id, "New title"), service.pin(first.conversation_id, True)):
+        for action in (
+            service.conversations.rename(first.conversation_id, "New title"),
+            service.conversations.pin(first.conversation_id, True),
+        ):
             with pytest.raises(InputRefused, match=r"Could not save .*database is locked"):
                 await action
 
     assert lag.stop() < 0.15
-    assert service.conversation(first.conversation_id).title == "First"
+    assert service.conversations.get(first.conversation_id).title == "First"
 
 
 async def test_an_api_stream_ends_with_a_storage_error_when_the_end_cannot_be_stored(service, fakes, monkeypatch):
@@ -172,9 +176,9 @@ async def test_an_api_stream_ends_with_a_storage_error_when_the_end_cannot_be_st
     def no_room(pieces, finals, connection=None):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(service.repository, "write_replies", no_room)
+    monkeypatch.setattr(service.conversations.repository, "write_replies", no_room)
     fakes["openai"].play(Reply(tokens=TOKENS[:5]))
-    generation = await service.send(None, "Go", OPENAI)
+    generation = await service.replies.send(None, "Go", OPENAI)
 
     events = [line async for line in reply_events(generation, patience=0.5)]
 

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from app.chat.service import InputRefused
-from app.storage.branches import path_to, versions
+from app.chat.branches import path_to, versions
+from app.chat.refusals import InputRefused
 
 
 def node(node_id, parent, role=None, text=None, created=0.0, children=(), model=None, parts=None):
@@ -53,18 +53,18 @@ def chatgpt_export() -> list[dict]:
 
 
 async def test_a_chatgpt_export_comes_in_with_its_branches_and_the_branch_last_shown(service):
-    imported = await service.import_conversations(json.dumps(chatgpt_export()).encode())
+    imported = await service.conversations.import_file(json.dumps(chatgpt_export()).encode())
 
     assert (imported.added, imported.already_here) == (1, 0)
-    conversation = service.conversation("6f1c2a9e-chatgpt")
+    conversation = service.conversations.get("6f1c2a9e-chatgpt")
     assert conversation.title == "Resting dough" and conversation.model == "openai:gpt-4o"
-    shown = service.messages(conversation.id)
+    shown = service.conversations.messages(conversation.id)
     assert [(m.role.value, m.content) for m in shown] == [
         ("user", "How long does sourdough rest?"),
         ("assistant", "Overnight, in the fridge."),
     ]
     assert shown[1].model == "openai:gpt-4o"
-    every = service.repository.messages(conversation.id)
+    every = service.conversations.repository.messages(conversation.id)
     assert len(every) == 4, "system, tool and empty messages are left out"
     other = path_to(every, next(m.id for m in every if m.content == "About an hour."))
     assert [m.content for m in other] == ["How long does dough rest?", "About an hour."]
@@ -73,10 +73,10 @@ async def test_a_chatgpt_export_comes_in_with_its_branches_and_the_branch_last_s
 
 async def test_importing_it_again_says_everything_is_here_already(service):
     raw = json.dumps(chatgpt_export()).encode()
-    await service.import_conversations(raw)
+    await service.conversations.import_file(raw)
 
     with pytest.raises(InputRefused, match="All 1 conversation in that file are here already"):
-        await service.import_conversations(raw)
+        await service.conversations.import_file(raw)
 
 
 @pytest.mark.parametrize(
@@ -89,6 +89,6 @@ async def test_importing_it_again_says_everything_is_here_already(service):
 )
 async def test_a_file_that_is_neither_export_is_refused_and_nothing_changes(service, raw, reason):
     with pytest.raises(InputRefused, match=reason):
-        await service.import_conversations(raw)
+        await service.conversations.import_file(raw)
 
-    assert service.conversations() == []
+    assert service.conversations.list() == []

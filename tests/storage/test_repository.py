@@ -19,7 +19,7 @@ def reopen(database_url: str) -> ChatRepository:
 
 async def test_partial_text_survives_a_cancelled_task(service, fakes, database_url):
     fakes["openai"].play(Reply(tokens=[f"part{i} " for i in range(300)], delay=0.01))
-    generation = await service.send(None, "Tell me", "openai:gpt-4o-mini")
+    generation = await service.replies.send(None, "Tell me", "openai:gpt-4o-mini")
     while len(generation.text) < 40:
         await asyncio.sleep(0.01)
 

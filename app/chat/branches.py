@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import NamedTuple, Protocol, TypeVar
+from typing import Protocol, TypeVar
 
 from app.storage.models import Message, Role
 
@@ -14,14 +14,6 @@ class Linked(Protocol):
     """What the branch logic reads of a message: a whole Message, or only its MessageLink."""
 
     id: int | None
-    parent_id: int | None
-    role: Role
-
-
-class MessageLink(NamedTuple):
-    """A message's place in the tree without its text: a long conversation's branch is found from these alone."""
-
-    id: int
     parent_id: int | None
     role: Role
 

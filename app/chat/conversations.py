@@ -1,0 +1,214 @@
+"""The conversations: reading them as shown (the branch on show, a window of it at a time) and managing them
+(rename, pin, delete, their settings, presets, versions, export and import). Replies are the other half
+(app/chat/replies.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from app.chat.branches import Version, latest_leaf, path_to, siblings, versions
+from app.chat.in_flight import RepliesInFlight
+from app.chat.refusals import InputRefused, written
+from app.listeners import Listeners
+from app.providers.catalog import ModelCatalog, ModelOption
+from app.storage.exchange import Imported, ImportRefused, export_json, export_markdown, import_file
+from app.storage.models import Conversation, Message, MessageLink
+from app.storage.repository import ChatRepository
+from app.text import without_lone_surrogates
+
+MAX_OUTPUT_TOKENS_LIMIT = 1_000_000  # beyond any model's reply: a typo, not a wish
+PRESET_NAME_LENGTH = 100
+
+
+@dataclass(frozen=True)
+class ConversationOptions:
+    system_prompt: str | None = None
+    temperature: float | None = None  # None: the model's default
+    max_output_tokens: int | None = None  # None: the server's setting
+
+
+@dataclass(frozen=True)
+class HistoryWindow:
+    """Part of a conversation as shown: `messages` (oldest first) end just before where the page asked, and
+    `earlier` more come before them."""
+
+    messages: list[Message]
+    earlier: int
+    versions: dict[int, Version]
+    last_id: int | None  # the conversation's last message, wherever the window is
+
+
+def temperature_ok(value: float | None, highest: float = 2.0) -> bool:
+    """None is the model's default; `highest` is the model's (1 for Anthropic's, 2 for most)."""
+    return value is None or 0 <= value <= highest
+
+
+def reply_length_ok(value: float | None) -> bool:
+    """None is the server's MAX_OUTPUT_TOKENS."""
+    return value is None or (float(value).is_integer() and 1 <= value <= MAX_OUTPUT_TOKENS_LIMIT)
+
+
+def check_options(options: ConversationOptions) -> None:
+    if not temperature_ok(options.temperature):
+        raise InputRefused("The temperature goes from 0 to 2.")
+    if not reply_length_ok(options.max_output_tokens):
+        raise InputRefused(f"The reply length goes from 1 to {MAX_OUTPUT_TOKENS_LIMIT:,} tokens.")
+
+
+class Conversations:
+    def __init__(
+        self, repository: ChatRepository, in_flight: RepliesInFlight, models: ModelCatalog, history_page: int
+    ) -> None:
+        self.repository = repository
+        self.models = models
+        self._in_flight = in_flight
+        self._history_page = history_page
+        # Told the id of a conversation whose title or place in the list changed outside any page's own action
+        # ("" when many did).
+        self.changes: Listeners[[str]] = Listeners("the conversation list")
+
+    # -- reading
+
+    def list(self, limit: int | None = 200) -> Sequence[Conversation]:
+        return self.repository.list_conversations(limit)
+
+    def get(self, conversation_id: str) -> Conversation | None:
+        return self.repository.get_conversation(conversation_id)
+
+    def search(self, typed: str) -> Sequence[Conversation]:
+        return self.repository.search_conversations(typed)
+
+    def place_in_list(self, conversation_id: str) -> int | None:
+        """Where the conversation is in the drawer's order (0: at the top), None if it does not exist."""
+        return self.repository.conversation_position(conversation_id)
+
+    def model_for(self, conversation_id: str | None, requested: str | None = None) -> ModelOption | None:
+        """The model a reply here is written by: the one asked for, else the conversation's own; a new chat
+        starts on the model used last (a pinned conversation at the top of the list does not decide)."""
+        conversation = self.get(conversation_id) if conversation_id else None
+        own = conversation.model if conversation else None
+        return self.models.resolve(requested, own, self.repository.last_used_model())
+
+    def messages(self, conversation_id: str) -> list[Message]:
+        """The conversation as shown: the branch from its first message to the version chosen last."""
+        conversation = self.get(conversation_id)
+        if conversation is None:
+            return []
+        branch = path_to(self.repository.messages(conversation_id), conversation.leaf_id)
+        return self._in_flight.with_live_text(conversation_id, branch)
+
+    def history(self, conversation_id: str, before: int | None = None, limit: int | None = None) -> HistoryWindow:
+        """The last `limit` messages shown before message `before` (the end, if None). Only the tree's links are
+        read whole; texts are read for the window alone, so a page of 5,000 messages opens like one of 50."""
+        limit = limit or self._history_page
+        links, path = self._branch(conversation_id)
+        end = next((i for i, link in enumerate(path) if link.id == before), len(path)) if before else len(path)
+        window = path[max(0, end - limit) : end]
+        texts = self.repository.messages_with_ids([m.id for m in window])
+        messages = self._in_flight.with_live_text(conversation_id, texts)
+        return HistoryWindow(messages, max(0, end - limit), versions(links, window), path[-1].id if path else None)
+
+    def versions(self, conversation_id: str) -> dict[int, Version]:
+        """For each message shown that has other versions (edits, regenerated replies), which one it is."""
+        return versions(*self._branch(conversation_id))
+
+    def _branch(self, conversation_id: str) -> tuple[list[MessageLink], list[MessageLink]]:
+        """The conversation's tree (its links, no texts) and the branch shown in it; both empty if it is gone."""
+        conversation = self.get(conversation_id)
+        if conversation is None:
+            return [], []
+        links = self.repository.message_links(conversation_id)
+        return links, path_to(links, conversation.leaf_id)
+
+    def options(self, conversation_id: str | None) -> ConversationOptions:
+        conversation = self.get(conversation_id) if conversation_id else None
+        if conversation is None:
+            return ConversationOptions()
+        return ConversationOptions(conversation.system_prompt, conversation.temperature, conversation.max_output_tokens)
+
+    def presets(self) -> dict[str, str]:
+        return {preset.name: preset.text for preset in self.repository.presets()}
+
+    def require_idle(self, conversation_id: str) -> None:
+        if self.get(conversation_id) is None:
+            raise InputRefused("That conversation does not exist.", status=404)
+        if self._in_flight.busy(conversation_id):
+            raise InputRefused("A reply is still being written here. Wait for it or press Stop.", status=409)
+
+    # -- managing
+
+    async def rename(self, conversation_id: str, title: str) -> None:
+        if not title.strip():
+            raise InputRefused("A title cannot be empty.")
+        await written(self.repository.rename_conversation, conversation_id, title)
+        self.changes.notify(conversation_id)  # every tab's drawer and header
+
+    async def pin(self, conversation_id: str, pinned: bool) -> None:
+        await written(self.repository.pin_conversation, conversation_id, pinned)
+
+    async def delete(self, conversation_id: str) -> None:
+        """Delete a conversation and its messages; a reply still being written there is stopped first."""
+        await self._in_flight.stop_and_wait(conversation_id)
+        await written(self.repository.delete_conversation, conversation_id)
+
+    async def configure(self, conversation_id: str, options: ConversationOptions) -> None:
+        """The conversation's own system prompt, temperature and reply length, used from its next reply on."""
+        check_options(options)
+        await written(self.store_options, conversation_id, options)
+
+    def store_options(self, conversation_id: str, options: ConversationOptions) -> None:
+        """(On a worker thread.) The options, checked before."""
+        system_prompt = without_lone_surrogates(options.system_prompt) if options.system_prompt else None
+        self.repository.configure_conversation(
+            conversation_id, system_prompt, options.temperature, options.max_output_tokens
+        )
+
+    async def switch(self, conversation_id: str, message_id: int, step: int) -> None:
+        """Show another version of a message (`step` -1: the one before, +1: the one after) and what followed it."""
+        self.require_idle(conversation_id)
+        every = self.repository.messages(conversation_id)
+        message = next((m for m in every if m.id == message_id), None)
+        if message is None:
+            raise InputRefused("That message is not in this conversation.", status=404)
+        family = siblings(every, message)
+        chosen = family[max(0, min(len(family) - 1, family.index(message) + step))]
+        await written(self.repository.set_leaf, conversation_id, latest_leaf(every, chosen).id)
+
+    async def save_preset(self, name: str, text: str) -> None:
+        if not name.strip() or not text.strip():
+            raise InputRefused("A preset needs a name and a system prompt.")
+        await written(self.repository.save_preset, name.strip()[:PRESET_NAME_LENGTH], without_lone_surrogates(text))
+
+    async def rename_preset(self, name: str, new_name: str) -> None:
+        new_name = new_name.strip()[:PRESET_NAME_LENGTH]
+        if not new_name:
+            raise InputRefused("A preset needs a name.")
+        if new_name != name and new_name in self.presets():
+            raise InputRefused(f"There is a preset called “{new_name}” already.")
+        await written(self.repository.rename_preset, name, new_name)
+
+    async def delete_preset(self, name: str) -> None:
+        await written(self.repository.delete_preset, name)
+
+    def export(self, conversation_id: str | None, as_markdown: bool) -> str:
+        """One conversation, or all of them (None), as JSON that imports back exactly or as Markdown to read."""
+        ids = [conversation_id] if conversation_id else [c.id for c in self.list(limit=None)]
+        return (export_markdown if as_markdown else export_json)(self.repository, ids)
+
+    async def import_file(self, raw: bytes) -> Imported:
+        """Conversations from an export of this app or of ChatGPT; refused with a message when the file is neither.
+        A file whose every conversation is here already is refused too, saying so."""
+        try:
+            imported = await written(import_file, self.repository, raw)
+        except ImportRefused as refusal:
+            raise InputRefused(str(refusal)) from None
+        if imported.added == 0:
+            if imported.already_here:
+                count = imported.already_here
+                raise InputRefused(
+                    f"All {count} conversation{'s' if count != 1 else ''} in that file are here already."
+                )
+            raise InputRefused("That file holds no conversations.")
+        self.changes.notify("")  # every tab's drawer lists them
+        return imported

@@ -1,0 +1,220 @@
+"""The replies: sending a message and writing its answer (retry, edit, stop), whoever watches it, and the title a
+model writes after the first exchange. Conversations are the other half (app/chat/conversations.py)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+
+from app.chat.conversations import ConversationOptions, Conversations, check_options
+from app.chat.generation import Generation, GenerationRunner
+from app.chat.in_flight import RepliesInFlight
+from app.chat.refusals import InputRefused, told_nothing_was_sent, written
+from app.chat.titles import title_from_model
+from app.listeners import Listeners
+from app.providers.base import ChatRequest, ChatTurn
+from app.providers.catalog import ModelOption
+from app.settings import Settings
+from app.storage.models import Message, Role, Status
+from app.storage.reply_writer import ReplyWriter
+from app.storage.repository import title_from
+from app.text import without_lone_surrogates
+
+CONTEXT_STATUSES = {Status.COMPLETE, Status.STOPPED}
+ReplyWatcher = Callable[[Generation], None]
+# At shutdown, how long replies cut off get to store their final state before the process goes.
+SHUTDOWN_SAVE_SECONDS = 10.0
+TITLE_SECONDS = 20
+NO_MODEL_HINT = (
+    "No model is connected yet: open Connections (in the drawer) to add OpenAI, Anthropic, Together, Ollama or "
+    "any OpenAI-compatible server, or set their variables where the app starts. Your text is still in the box."
+)
+
+
+class Replies:
+    def __init__(self, conversations: Conversations, in_flight: RepliesInFlight, settings: Settings) -> None:
+        self.conversations = conversations
+        self.settings = settings
+        self.repository = conversations.repository
+        self.writer = ReplyWriter(self.repository)
+        self.runner = GenerationRunner(self.writer, settings)
+        self._in_flight = in_flight
+        self._watchers: dict[str, Listeners[[Generation]]] = {}
+        # Told when a reply starts (True) or ends (False) in a conversation: a mark in each drawer, nothing more.
+        self.writing_changes: Listeners[[str, bool]] = Listeners("replies being written")
+        self._background: set[asyncio.Task] = set()
+
+    def active(self, conversation_id: str) -> Generation | None:
+        """The reply being written in this conversation, if any: a reloaded page picks it up from here."""
+        return self._in_flight.get(conversation_id)
+
+    def is_writing(self, conversation_id: str) -> bool:
+        generation = self._in_flight.get(conversation_id)
+        return generation is not None and generation.is_running
+
+    def watch(self, conversation_id: str, watcher: ReplyWatcher) -> Callable[[], None]:
+        """Call `watcher(generation)` whenever a reply starts in this conversation, whoever started it; every open
+        page of the conversation shows it. Returns the function that stops watching."""
+        watchers = self._watchers.setdefault(conversation_id, Listeners(f"conversation {conversation_id}"))
+        remove = watchers.add(watcher)
+
+        def unwatch() -> None:
+            remove()
+            if not watchers:
+                self._watchers.pop(conversation_id, None)
+
+        return unwatch
+
+    async def send(
+        self,
+        conversation_id: str | None,
+        text: str,
+        model_key: str | None,
+        system: str | None = None,
+        options: ConversationOptions | None = None,
+    ) -> Generation:
+        """Store the person's message and start the reply. Creates the conversation on its first message, with
+        `options` when given; a `system` prompt given here becomes the conversation's own. Everything is checked
+        before anything is written: a refused first message leaves nothing behind."""
+        self._check_text(text)
+        model = self._model(model_key)
+        if options is not None:
+            check_options(options)
+        if conversation_id is not None:
+            self.conversations.require_idle(conversation_id)
+        repository = self.repository
+        with self._in_flight.setting_up(conversation_id), told_nothing_was_sent():
+            if conversation_id is None:
+                conversation_id = (await written(repository.create_conversation, model.key)).id
+                if options is not None:
+                    await written(self.conversations.store_options, conversation_id, options)
+            if system is not None:
+                await written(repository.set_system_prompt, conversation_id, without_lone_surrogates(system))
+            add = repository.add_message
+            prompt = await written(add, conversation_id, Role.USER, text, Status.COMPLETE, model.key)
+            return await self._start(conversation_id, model, prompt)
+
+    async def retry(self, conversation_id: str, model_key: str | None) -> Generation:
+        """Regenerate: ask again for the reply to the last question. The new reply is another version beside the
+        old one (failed or not), which stays reachable."""
+        self.conversations.require_idle(conversation_id)
+        shown = self.conversations.messages(conversation_id)
+        question = next((m for m in reversed(shown) if m.role == Role.USER), None)
+        if question is None:
+            raise InputRefused("There is nothing to retry yet.")
+        model = self._model(model_key)
+        with self._in_flight.setting_up(conversation_id):
+            await written(self.repository.set_leaf, conversation_id, question.id)
+            return await self._start(conversation_id, model, branched=True)
+
+    async def edit(self, conversation_id: str, message_id: int, text: str, model_key: str | None) -> Generation:
+        """Send an edited version of one of the person's messages: a new branch from there, answered anew."""
+        self.conversations.require_idle(conversation_id)
+        self._check_text(text)
+        original = next((m for m in self.conversations.messages(conversation_id) if m.id == message_id), None)
+        if original is None or original.role != Role.USER:
+            raise InputRefused("Only your own messages in this conversation can be edited.")
+        model = self._model(model_key)
+        add = self.repository.add_message
+        with self._in_flight.setting_up(conversation_id), told_nothing_was_sent():
+            prompt = await written(
+                add, conversation_id, Role.USER, text, Status.COMPLETE, model.key, parent_id=original.parent_id
+            )
+            return await self._start(conversation_id, model, prompt, branched=True)
+
+    def stop(self, conversation_id: str) -> None:
+        if generation := self._in_flight.get(conversation_id):
+            generation.stop()
+
+    async def shutdown(self) -> None:
+        """Cut every reply off (saved as interrupted) and wait for the final saves, for a while: a database that
+        stays locked must not keep the process from ending (what was shown is stored already)."""
+        for task in list(self._background):
+            task.cancel()
+        tasks = [g.task for g in self._in_flight.all() if g.task is not None]
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            await asyncio.wait(tasks, timeout=SHUTDOWN_SAVE_SECONDS)
+        await asyncio.to_thread(self.writer.close)
+
+    # -- inside
+
+    def _model(self, model_key: str | None) -> ModelOption:
+        models = self.conversations.models
+        if not models.options:
+            raise InputRefused(NO_MODEL_HINT, status=400)
+        model = models.find(model_key) if model_key else None
+        if model is None:
+            raise InputRefused(
+                f"The model {model_key!r} is not available. Pick another one." if model_key else "Pick a model first.",
+                status=400,
+            )
+        return model
+
+    def _check_text(self, text: str) -> None:
+        if not text.strip():
+            raise InputRefused("Type a message first.")
+        if len(text) > self.settings.max_message_chars:
+            raise InputRefused(
+                f"That message has {len(text):,} characters; the limit is {self.settings.max_message_chars:,}. "
+                "Nothing was sent, and your text is still in the box."
+            )
+
+    async def _start(
+        self, conversation_id: str, model: ModelOption, prompt: Message | None = None, branched: bool = False
+    ) -> Generation:
+        # The reply's row exists before the provider is called, so a crash at any point leaves a trace.
+        request = self._request_for(conversation_id, model)
+        add = self.repository.add_message
+        reply = await written(add, conversation_id, Role.ASSISTANT, "", Status.STREAMING, model.key)
+        assert reply.id is not None
+        generation = Generation(conversation_id, reply.id, model, prompt, branched)
+        self._in_flight.add(generation)
+        generation.start(lambda started: self._run(started, request))
+        if watchers := self._watchers.get(conversation_id):
+            watchers.notify(generation)
+        self.writing_changes.notify(conversation_id, True)  # the drawers mark it as being written
+        return generation
+
+    async def _run(self, generation: Generation, request: ChatRequest) -> None:
+        try:
+            await self.runner.run(generation, request)
+        finally:
+            self._in_flight.remove(generation)
+            self.writing_changes.notify(generation.conversation_id, False)
+        if (
+            generation.status == Status.COMPLETE
+            and self.settings.auto_title
+            and generation.model.provider.writes_titles
+        ):
+            # A task of its own: waiting for the reply must not mean waiting for its title.
+            task = asyncio.get_running_loop().create_task(self._title_first_exchange(generation))
+            self._background.add(task)
+            task.add_done_callback(self._background.discard)
+
+    async def _title_first_exchange(self, generation: Generation) -> None:
+        """Replace the first words of the first message, the title so far, with one the model writes."""
+        conversation_id = generation.conversation_id
+        messages = self.conversations.messages(conversation_id)
+        conversation = self.conversations.get(conversation_id)
+        if len(messages) != 2 or conversation is None or conversation.title != title_from(messages[0].content):
+            return
+        title = await title_from_model(generation.model, messages[0].content, generation.text, timeout=TITLE_SECONDS)
+        if title and await asyncio.to_thread(self.repository.retitle, conversation_id, conversation.title, title):
+            self.conversations.changes.notify(conversation_id)
+
+    def _request_for(self, conversation_id: str, model: ModelOption) -> ChatRequest:
+        turns = [
+            ChatTurn(message.role.value, message.content)
+            for message in self.conversations.messages(conversation_id)
+            if message.role == Role.USER or (message.status in CONTEXT_STATUSES and message.content)
+        ]
+        options = self.conversations.options(conversation_id)
+        return ChatRequest(
+            model=model.model_id,
+            turns=turns,
+            max_output_tokens=options.max_output_tokens or self.settings.max_output_tokens,
+            system=options.system_prompt,
+            temperature=options.temperature,
+        )
