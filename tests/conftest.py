@@ -12,12 +12,14 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from app.chat.service import ChatService
+from app.providers.base import Capabilities
 from app.providers.catalog import ModelCatalog, build_providers
 from app.settings import Settings
 from app.storage.database import create_database
 from app.storage.repository import ChatRepository
 from tests.fakes.postgres import PostgresServer
 from tests.fakes.provider_server import FakeProviderServer
+from tests.scripted_provider import ScriptedProvider
 
 DIALECTS = ("openai", "anthropic", "together")
 # Fast enough for tests, slow enough to show the behaviour.
@@ -27,6 +29,7 @@ TEST_TUNING = {
     "model_discovery_timeout": 2.0,
     "auto_title": False,  # its extra request would take replies scripted for the tests; tested on its own
 }
+AS_USUAL = Capabilities()
 # NiceGUI's `user` fixture talks to the app as http://test: a name of its own, as a reverse proxy's would be.
 USER_FIXTURE_HOST = "test"
 # Tests of the cloud providers leave the local ones out: no Ollama lookup, no embedded model to load.
@@ -118,6 +121,26 @@ async def service_with(settings):
     async def make(**changes: object) -> ChatService:
         started.append(await start_service(settings.model_copy(update=changes)))
         return started[-1]
+
+    yield make
+    for chat in started:
+        await chat.shutdown()
+
+
+@pytest.fixture
+async def scripted_service(settings):
+    """A chat service whose one provider is scripted in-process: `service, provider = await scripted_service()`,
+    with its declared capabilities and settings changes if given."""
+    started: list[ChatService] = []
+
+    async def make(capabilities: Capabilities = AS_USUAL, **changes: object):
+        provider = ScriptedProvider(capabilities)
+        changed = settings.model_copy(update=changes)
+        catalog = ModelCatalog([provider], changed.model_discovery_timeout)
+        await catalog.refresh()
+        database = create_database(changed.database_url, changed.database_busy_timeout)
+        started.append(ChatService(ChatRepository(database), catalog, changed))
+        return started[-1], provider
 
     yield make
     for chat in started:

@@ -49,14 +49,14 @@ class Connections:
             states.append(ConnectionState(kind, from_environment, row is not None, hint, base_url))
         return states
 
-    def providers(self) -> list[tuple[Provider, list[str]]]:
+    def providers(self) -> list[Provider]:
         """The saved connections the environment does not override, ready for the catalog."""
         made = []
         for row in self.repository.provider_connections():
             kind = KINDS.get(row.kind)
             if kind is None or set_by_environment(kind, self.settings):
                 continue
-            made.append((kind.make(self._opened(row), row.base_url, self.timeouts), []))
+            made.append(kind.make(self._opened(row), row.base_url, self.timeouts))
         return made
 
     async def test(self, kind_name: str, key: str | None, base_url: str | None) -> list[str]:
@@ -72,6 +72,8 @@ class Connections:
             raise InputRefused(error.message) from None
         except TimeoutError:
             raise InputRefused(f"{kind.label} did not answer within {TEST_SECONDS:.0f} s.") from None
+        finally:
+            await provider.close()  # made for this test alone
         if not models:
             raise InputRefused(f"{kind.label} answered, but lists no chat model.")
         return models

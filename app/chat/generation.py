@@ -13,10 +13,12 @@ from itertools import count
 from app.chat.retry import retry_delay
 from app.listeners import Listeners
 from app.providers.base import (
+    WAITING_EVENTS,
     ChatRequest,
     ContextTrimmed,
     ErrorKind,
     Finish,
+    Loading,
     ProviderError,
     Queued,
     StreamEvent,
@@ -130,6 +132,8 @@ class Generation:
             self.finish_reason = event.reason
         elif isinstance(event, Queued):
             self.notice = queued_notice(event.ahead)
+        elif isinstance(event, Loading):
+            self.notice = LOADING_NOTICE
         elif isinstance(event, ContextTrimmed):
             self.note = trimmed_note(event)
         self.notify()
@@ -157,9 +161,10 @@ def _milliseconds(end: float | None, start: float) -> int | None:
     return None if end is None else round((end - start) * 1000)
 
 
+LOADING_NOTICE = "Loading the model…"
+
+
 def queued_notice(ahead: int) -> str:
-    if ahead == 0:
-        return "Loading the model…"
     replies = "1 reply" if ahead == 1 else f"{ahead} replies"
     return f"Queued: this model writes one reply at a time; {replies} ahead of this one."
 
@@ -258,7 +263,7 @@ class GenerationRunner:
                             record.text = generation.received
                             self.writer.save(record)
                         # Waiting in the embedded model's queue is not silence.
-                        waiting = isinstance(event, Queued)
+                        waiting = isinstance(event, WAITING_EVENTS)
                         deadline.reschedule(None if waiting else loop.time() + self._patience(generation))
             except TimeoutError:
                 if not deadline.expired():

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 
-from app.chat.conversations import ConversationOptions, Conversations, check_options
+from app.chat.conversations import ConversationOptions, Conversations, check_options, temperature_ok
 from app.chat.generation import Generation, GenerationRunner
 from app.chat.in_flight import RepliesInFlight
 from app.chat.refusals import InputRefused, told_nothing_was_sent, written
@@ -82,6 +82,7 @@ class Replies:
             check_options(options)
         if conversation_id is not None:
             self.conversations.require_idle(conversation_id)
+        self._check_model_takes(model, options or self.conversations.options(conversation_id))
         repository = self.repository
         with self._in_flight.setting_up(conversation_id), told_nothing_was_sent():
             if conversation_id is None:
@@ -103,6 +104,7 @@ class Replies:
         if question is None:
             raise InputRefused("There is nothing to retry yet.")
         model = self._model(model_key)
+        self._check_model_takes(model, self.conversations.options(conversation_id))
         with self._in_flight.setting_up(conversation_id):
             await written(self.repository.set_leaf, conversation_id, question.id)
             return await self._start(conversation_id, model, branched=True)
@@ -115,6 +117,7 @@ class Replies:
         if original is None or original.role != Role.USER:
             raise InputRefused("Only your own messages in this conversation can be edited.")
         model = self._model(model_key)
+        self._check_model_takes(model, self.conversations.options(conversation_id))
         add = self.repository.add_message
         with self._in_flight.setting_up(conversation_id), told_nothing_was_sent():
             prompt = await written(
@@ -151,6 +154,17 @@ class Replies:
                 status=400,
             )
         return model
+
+    @staticmethod
+    def _check_model_takes(model: ModelOption, options: ConversationOptions) -> None:
+        """A temperature the model cannot take is refused, not quietly dropped (one it takes none of is left out,
+        as the settings dialog says)."""
+        takes = model.provider.capabilities.temperature
+        if options.temperature is not None and takes is not None and not temperature_ok(options.temperature, takes[1]):
+            raise InputRefused(
+                f"{model.label} takes a temperature from {takes[0]:g} to {takes[1]:g}; this conversation's is "
+                f"{options.temperature:g}. Change it in Settings, or pick another model. Your text is still in the box."
+            )
 
     def _check_text(self, text: str) -> None:
         if not text.strip():
@@ -211,10 +225,11 @@ class Replies:
             if message.role == Role.USER or (message.status in CONTEXT_STATUSES and message.content)
         ]
         options = self.conversations.options(conversation_id)
+        takes = model.provider.capabilities
         return ChatRequest(
             model=model.model_id,
             turns=turns,
             max_output_tokens=options.max_output_tokens or self.settings.max_output_tokens,
-            system=options.system_prompt,
-            temperature=options.temperature,
+            system=options.system_prompt if takes.system_prompt else None,
+            temperature=options.temperature if takes.temperature is not None else None,
         )

@@ -2,28 +2,44 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 
 import anthropic
 import httpx2
 
-from app.providers.base import ChatRequest, ChatTurn, Finish, StreamEvent, TextDelta, Timeouts, Usage
+from app.providers.base import (
+    Capabilities,
+    ChatRequest,
+    ChatTurn,
+    Finish,
+    Provider,
+    StreamEvent,
+    TextDelta,
+    Timeouts,
+    Usage,
+)
 from app.providers.errors import require_event_stream, translated_errors
 
 FINISH_REASONS = {"end_turn": "stop", "stop_sequence": "stop", "max_tokens": "length", "refusal": "content_filter"}
 
 
-class AnthropicProvider:
+class AnthropicProvider(Provider):
     id = "anthropic"
     label = "Anthropic"
     fallback_models = ("claude-sonnet-4-5", "claude-haiku-4-5", "claude-opus-4-1")
-    writes_titles = True
-    model_note = ""
+    # This Messages API takes no sampling arguments (`output_config` replaced them): no temperature is offered.
+    capabilities = Capabilities(temperature=None)
 
-    def __init__(self, api_key: str, base_url: str | None, timeouts: Timeouts) -> None:
+    def __init__(
+        self, api_key: str, base_url: str | None, timeouts: Timeouts, pinned_models: Sequence[str] = ()
+    ) -> None:
+        super().__init__(pinned_models)
         self.client = anthropic.AsyncAnthropic(
             api_key=api_key, base_url=base_url, timeout=timeouts.for_sdk(httpx2), max_retries=0
         )
+
+    async def close(self) -> None:
+        await self.client.close()
 
     async def list_models(self) -> list[str]:
         with translated_errors(self.label, anthropic, httpx2):
@@ -37,7 +53,7 @@ class AnthropicProvider:
                 messages=alternating_messages(request.turns),
                 max_tokens=request.max_output_tokens,
                 stream=True,
-                **optional,  # no sampling arguments: this Messages API takes none (`output_config` replaced them)
+                **optional,  # no sampling arguments: see `capabilities`
             )
             async with stream:
                 require_event_stream(self.label, stream.response)

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from enum import StrEnum
 from types import ModuleType
-from typing import Protocol
-
-from app.storage.models import utc_now
 
 
 @dataclass(frozen=True)
@@ -30,9 +28,14 @@ class Finish:
 
 @dataclass(frozen=True)
 class Queued:
-    """The model serves one reply at a time: this one waits behind `ahead` others (0: the model is still loading)."""
+    """The model serves one reply at a time: this one waits behind `ahead` others."""
 
     ahead: int
+
+
+@dataclass(frozen=True)
+class Loading:
+    """This reply's turn has come, but the model is still being loaded into memory."""
 
 
 @dataclass(frozen=True)
@@ -43,7 +46,9 @@ class ContextTrimmed:
     context_tokens: int
 
 
-StreamEvent = TextDelta | Usage | Finish | Queued | ContextTrimmed
+StreamEvent = TextDelta | Usage | Finish | Queued | Loading | ContextTrimmed
+# Events that say the reply is waiting for the model, not that the model went silent.
+WAITING_EVENTS = (Queued, Loading)
 
 
 @dataclass(frozen=True)
@@ -134,20 +139,50 @@ class ProviderError(Exception):
         return f"{headline}. {self.detail}" if self.detail else headline + "."
 
 
-class Provider(Protocol):
-    """A model provider: lists its chat models and streams one reply as app events."""
+@dataclass(frozen=True)
+class Capabilities:
+    """What a provider's models take, declared by the provider: the settings dialog offers only these, and the
+    chat sends only these."""
+
+    temperature: tuple[float, float] | None = (0.0, 2.0)  # the range it takes; None: it takes no temperature
+    system_prompt: bool = True
+    streams_tool_calls: bool = False
+    context_tokens: int | None = None  # its context window, where this app knows it
+
+
+class Provider:
+    """A model provider: lists its chat models and streams one reply as app events. An adapter subclasses this,
+    declares what it is and what its models take, and translates its SDK's stream in `stream()`; errors are
+    mapped in one place (app/providers/errors.py)."""
 
     id: str
     label: str
-    fallback_models: tuple[str, ...]
+    fallback_models: tuple[str, ...] = ()  # offered when its list cannot be read
+    capabilities = Capabilities()
     # Whether its models follow an instruction well enough to title a conversation from its first exchange.
-    writes_titles: bool
+    writes_titles = True
     # Said beside its models in the Model selector ("offline, small"), or empty.
-    model_note: str
+    model_note = ""
+    # Runs in this process: loaded at start-up (`warm_up`), listed after every other provider.
+    runs_here = False
+    # Looked for without being asked (Ollama at its usual address): not finding it is no news.
+    quiet_when_absent = False
 
-    async def list_models(self) -> list[str]: ...
+    def __init__(self, pinned_models: Sequence[str] = ()) -> None:
+        # The models the settings name for it: offered as they are, without asking the provider for its list.
+        self.pinned_models = tuple(pinned_models)
 
-    def stream(self, request: ChatRequest) -> AsyncIterator[StreamEvent]: ...
+    async def list_models(self) -> list[str]:
+        raise NotImplementedError
+
+    def stream(self, request: ChatRequest) -> AsyncIterator[StreamEvent]:
+        raise NotImplementedError
+
+    def warm_up(self) -> None:
+        """Start getting ready to answer (a model running here loads); a remote service has nothing to do."""
+
+    async def close(self) -> None:
+        """Let go of connections and threads at shutdown."""
 
 
 def retry_after_seconds(headers: Mapping[str, str] | None) -> float | None:
@@ -167,7 +202,7 @@ def retry_after_seconds(headers: Mapping[str, str] | None) -> float | None:
     except ValueError:
         pass
     try:
-        return max(0.0, (parsedate_to_datetime(value) - utc_now()).total_seconds())
+        return max(0.0, (parsedate_to_datetime(value) - datetime.now(UTC)).total_seconds())
     except (TypeError, ValueError):
         return None
 

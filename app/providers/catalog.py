@@ -36,8 +36,8 @@ def provider_timeouts(settings: Settings) -> Timeouts:
     return Timeouts(connect=settings.connect_timeout, read=settings.first_token_timeout + settings.connect_timeout)
 
 
-def build_providers(settings: Settings) -> list[tuple[Provider, list[str]]]:
-    """Every configured provider, with the models the settings pin for it (empty: discover them). Cloud providers
+def build_providers(settings: Settings) -> list[Provider]:
+    """Every configured provider, with the models the settings pin for it (none: discover them). Cloud providers
     need a key; local servers only an address. The first one listed gives the default model, so the embedded model
     comes last: it is the default only when nothing else is set up."""
     timeout = provider_timeouts(settings)
@@ -46,72 +46,72 @@ def build_providers(settings: Settings) -> list[tuple[Provider, list[str]]]:
         (AnthropicProvider, settings.anthropic_api_key, settings.anthropic_base_url, settings.anthropic_models),
         (TogetherProvider, settings.together_api_key, settings.together_base_url, settings.together_models),
     ]
-    providers: list[tuple[Provider, list[str]]] = [
-        (cls(key.get_secret_value(), base_url, timeout), list(models))
+    providers: list[Provider] = [
+        cls(key.get_secret_value(), base_url, timeout, models)
         for cls, key, base_url, models in cloud
         if key is not None
     ]
     if settings.openai_compat_base_url:
         key = settings.openai_compat_api_key.get_secret_value() if settings.openai_compat_api_key else None
-        compatible = compatible_provider(settings.openai_compat_base_url, key, timeout)
-        providers.append((compatible, list(settings.openai_compat_models)))
+        providers.append(
+            compatible_provider(settings.openai_compat_base_url, key, timeout, settings.openai_compat_models)
+        )
     if settings.ollama_base_url:
-        providers.append((ollama_provider(settings.ollama_base_url, timeout), list(settings.ollama_models)))
+        providers.append(ollama_provider(settings.ollama_base_url, timeout, settings.ollama_models))
     if local := LocalModelProvider.from_settings(settings):
-        providers.append((local, []))
+        providers.append(local)
     return providers
 
 
 class ModelCatalog:
-    def __init__(self, providers: list[tuple[Provider, list[str]]], discovery_timeout: float) -> None:
+    def __init__(self, providers: list[Provider], discovery_timeout: float) -> None:
         self._configured = providers  # by the environment: these stay as they are
         self._providers = providers
         self._discovery_timeout = discovery_timeout
         self.options: list[ModelOption] = [
             ModelOption(provider, model)
-            for provider, pinned in providers
-            for model in pinned or provider.fallback_models
+            for provider in providers
+            for model in provider.pinned_models or provider.fallback_models
         ]
         self.ready = asyncio.Event()
 
     async def refresh(self) -> None:
         """Ask every provider without pinned models for its list, all at once; keep the fallback where that fails."""
-        found = await asyncio.gather(*(self._models_of(provider, pinned) for provider, pinned in self._providers))
+        found = await asyncio.gather(*(self._models_of(provider) for provider in self._providers))
         self.options = [
             ModelOption(provider, model)
-            for (provider, _), models in zip(self._providers, found, strict=True)
+            for provider, models in zip(self._providers, found, strict=True)
             for model in models
         ]
         self.ready.set()
 
-    async def connect(self, connected: list[tuple[Provider, list[str]]]) -> None:
+    async def connect(self, connected: list[Provider]) -> None:
         """Offer these providers (from the Connections page) beside the configured ones, instead of the ones
-        connected before; the embedded model stays last, the default only when nothing else is there."""
-        local = [entry for entry in self._configured if isinstance(entry[0], LocalModelProvider)]
-        others = [entry for entry in self._configured if entry not in local]
-        self._providers = others + connected + local
+        connected before; a model running here stays last, the default only when nothing else is there."""
+        remote = [provider for provider in self._configured if not provider.runs_here]
+        here = [provider for provider in self._configured if provider.runs_here]
+        replaced = [provider for provider in self._providers if provider not in self._configured]
+        self._providers = remote + connected + here
         await self.refresh()
+        await asyncio.gather(*(provider.close() for provider in replaced))
 
     def warm_up(self) -> None:
         """Start loading the models that run in this process; replies wait for them, pages do not."""
-        for provider, _ in self._providers:
-            if isinstance(provider, LocalModelProvider):
-                provider.warm_up()
+        for provider in self._providers:
+            provider.warm_up()
 
-    def close(self) -> None:
-        for provider, _ in self._providers:
-            if isinstance(provider, LocalModelProvider):
-                provider.close()
+    async def close(self) -> None:
+        await asyncio.gather(*(provider.close() for provider in self._providers), return_exceptions=True)
 
-    async def _models_of(self, provider: Provider, pinned: list[str]) -> list[str]:
-        if pinned:
-            return pinned
+    async def _models_of(self, provider: Provider) -> list[str]:
+        if provider.pinned_models:
+            return list(provider.pinned_models)
         try:
             models = await asyncio.wait_for(provider.list_models(), self._discovery_timeout)
         except Exception as error:  # any failure here only means "use the curated list", if there is one
             if provider.fallback_models:
                 log.warning("Could not list %s models (%s); offering the usual ones", provider.label, error)
-            elif getattr(provider, "quiet_when_absent", False):
+            elif provider.quiet_when_absent:
                 log.info("%s is not running (%s)", provider.label, error)
             else:
                 log.warning("Could not list %s models (%s); it is left out", provider.label, error)

@@ -15,10 +15,13 @@ from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 from app.providers.base import (
+    Capabilities,
     ChatRequest,
     ContextTrimmed,
     ErrorKind,
     Finish,
+    Loading,
+    Provider,
     ProviderError,
     Queued,
     StreamEvent,
@@ -59,15 +62,17 @@ class ModelLine:
             waiting.set()
 
 
-class LocalModelProvider:
+class LocalModelProvider(Provider):
     id = "local"
     label = "Local"
-    fallback_models: tuple[str, ...] = ()
     writes_titles = False  # 135M parameters: it echoes the title instructions; the first words of the message stay
     model_note = "offline, small"
+    runs_here = True
 
     def __init__(self, worker: LlamaWorker) -> None:
+        super().__init__()
         self.worker = worker
+        self.capabilities = Capabilities(context_tokens=worker.context_tokens)
         self.model_name = display_name(worker.model_path)
         self.line = ModelLine()
         self._loading: asyncio.Future | None = None
@@ -92,7 +97,7 @@ class LocalModelProvider:
         if self._loading is None or _failed(self._loading):
             self._loading = asyncio.wrap_future(self.worker.executor.submit(self.worker.load))
 
-    def close(self) -> None:
+    async def close(self) -> None:
         self.worker.executor.shutdown(wait=False, cancel_futures=True)
 
     async def stream(self, request: ChatRequest) -> AsyncIterator[StreamEvent]:
@@ -108,7 +113,7 @@ class LocalModelProvider:
         finally:
             self.line.leave(place)
 
-    async def _wait_for_turn(self, place: asyncio.Event) -> AsyncIterator[Queued]:
+    async def _wait_for_turn(self, place: asyncio.Event) -> AsyncIterator[Queued | Loading]:
         while True:
             place.clear()
             if (ahead := self.line.ahead_of(place)) == 0:
@@ -118,7 +123,7 @@ class LocalModelProvider:
         self.warm_up()
         assert self._loading is not None
         if not self._loading.done():
-            yield Queued(0)
+            yield Loading()
         try:
             await asyncio.shield(self._loading)
         except Exception as error:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 
 import httpx2
 import openai
 
-from app.providers.base import ChatRequest, Finish, StreamEvent, TextDelta, Timeouts, Usage
+from app.providers.base import ChatRequest, Finish, Provider, StreamEvent, TextDelta, Timeouts, Usage
 from app.providers.errors import require_event_stream, translated_errors
 
 # Listing endpoints return embeddings, audio and image models too; these ids are the ones that chat.
@@ -19,20 +19,24 @@ def is_chat_model(model_id: str) -> bool:
     return model_id.startswith(CHAT_PREFIXES) and not any(word in model_id for word in NOT_CHAT)
 
 
-class OpenAIProvider:
+class OpenAIProvider(Provider):
     id = "openai"
     label = "OpenAI"
     fallback_models = ("gpt-4.1-mini", "gpt-4.1", "gpt-4o-mini", "gpt-4o", "o4-mini")
-    writes_titles = True
-    model_note = ""
     # OpenAI deprecated `max_tokens` for this; servers that copy its API often know only the old name.
     token_limit_field = "max_completion_tokens"
 
-    def __init__(self, api_key: str, base_url: str | None, timeouts: Timeouts) -> None:
+    def __init__(
+        self, api_key: str, base_url: str | None, timeouts: Timeouts, pinned_models: Sequence[str] = ()
+    ) -> None:
+        super().__init__(pinned_models)
         # Retries belong to the chat service, which can tell "before the first token" from "after".
         self.client = openai.AsyncOpenAI(
             api_key=api_key, base_url=base_url, timeout=timeouts.for_sdk(httpx2), max_retries=0
         )
+
+    async def close(self) -> None:
+        await self.client.close()
 
     async def list_models(self) -> list[str]:
         with translated_errors(self.label, openai, httpx2):

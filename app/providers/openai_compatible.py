@@ -3,6 +3,7 @@ pointed at them, with no key required and every listed model offered."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from urllib.parse import urlsplit
 
 from app.providers.base import Timeouts
@@ -26,25 +27,29 @@ class OpenAICompatibleProvider(OpenAIProvider):
         base_url: str,
         api_key: str | None,
         timeouts: Timeouts,
+        pinned_models: Sequence[str] = (),
         quiet_when_absent: bool = False,
     ) -> None:
-        super().__init__(api_key or PLACEHOLDER_KEY, base_url, timeouts)
+        super().__init__(api_key or PLACEHOLDER_KEY, base_url, timeouts, pinned_models)
         self.id = provider_id
         self.label = label
-        # Looked for without being asked (Ollama at its usual address): not finding it is no news.
         self.quiet_when_absent = quiet_when_absent
 
     def is_chat_model(self, model_id: str) -> bool:
         return not any(word in model_id.lower() for word in NOT_CHAT_WORDS)
 
 
-def ollama_provider(base_url: str, timeouts: Timeouts) -> OpenAICompatibleProvider:
+def ollama_provider(base_url: str, timeouts: Timeouts, pinned_models: Sequence[str] = ()) -> OpenAICompatibleProvider:
     """Ollama at `base_url` (its own root, as OLLAMA_BASE_URL is written; its OpenAI API lives under /v1)."""
     root = base_url.rstrip("/").removesuffix("/v1")
-    is_default = root == OLLAMA_DEFAULT_URL
-    return OpenAICompatibleProvider("ollama", "Ollama", root + "/v1", None, timeouts, quiet_when_absent=is_default)
+    return OpenAICompatibleProvider(
+        "ollama", "Ollama", root + "/v1", None, timeouts, pinned_models, quiet_when_absent=root == OLLAMA_DEFAULT_URL
+    )
 
 
-def compatible_provider(base_url: str, api_key: str | None, timeouts: Timeouts) -> OpenAICompatibleProvider:
+def compatible_provider(
+    base_url: str, api_key: str | None, timeouts: Timeouts, pinned_models: Sequence[str] = ()
+) -> OpenAICompatibleProvider:
     """Any other OpenAI-compatible server, named after its host (e.g. `localhost:8000`)."""
-    return OpenAICompatibleProvider("compat", urlsplit(base_url).netloc or base_url, base_url, api_key, timeouts)
+    label = urlsplit(base_url).netloc or base_url
+    return OpenAICompatibleProvider("compat", label, base_url, api_key, timeouts, pinned_models)

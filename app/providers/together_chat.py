@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 
 import httpx
 import together
 
-from app.providers.base import ChatRequest, StreamEvent, Timeouts
+from app.providers.base import ChatRequest, Provider, StreamEvent, Timeouts
 from app.providers.errors import require_event_stream, translated_errors
 from app.providers.openai_chat import events_from_chunk, streaming_body
 
 
-class TogetherProvider:
+class TogetherProvider(Provider):
     id = "together"
     label = "Together"
     fallback_models = (
@@ -21,13 +21,17 @@ class TogetherProvider:
         "Qwen/Qwen2.5-72B-Instruct-Turbo",
         "mistralai/Mixtral-8x7B-Instruct-v0.1",
     )
-    writes_titles = True
-    model_note = ""
 
-    def __init__(self, api_key: str, base_url: str | None, timeouts: Timeouts) -> None:
+    def __init__(
+        self, api_key: str, base_url: str | None, timeouts: Timeouts, pinned_models: Sequence[str] = ()
+    ) -> None:
+        super().__init__(pinned_models)
         self.client = together.AsyncTogether(
             api_key=api_key, base_url=base_url, timeout=timeouts.for_sdk(httpx), max_retries=0
         )
+
+    async def close(self) -> None:
+        await self.client.close()
 
     async def list_models(self) -> list[str]:
         # The serverless catalogue is served OpenAI-style at /v1/models, as a bare JSON list.

@@ -139,6 +139,7 @@ class ChatPage:
                 self.service,
                 lambda: self.conversation_id,
                 self.guard,
+                lambda: self.models.find(self.model_select.value or ""),
                 self._keep_options,
                 self._show_system_prompt,
             )

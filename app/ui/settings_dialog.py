@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 
 from nicegui import ui
 
 from app.chat.conversations import MAX_OUTPUT_TOKENS_LIMIT, ConversationOptions, reply_length_ok, temperature_ok
 from app.chat.service import ChatService
+from app.providers.base import Capabilities
+from app.providers.catalog import ModelOption
 from app.ui.guard import REFUSED, Guard
 
 # The service's own rules (it refuses the same values), said beside each field.
-TEMPERATURE_RANGE = "From 0 to 2 (empty: the model's default)"
+TEMPERATURE_RANGE = "From {low:g} to {high:g} (empty: the model's default)"
+USUAL_TEMPERATURES = (0.0, 2.0)  # before any model is chosen
 LENGTH_RANGE = f"A whole number from 1 to {MAX_OUTPUT_TOKENS_LIMIT:,} (empty: the server's default)"
 
 
@@ -21,12 +25,14 @@ class SettingsDialog:
         service: ChatService,
         current_id: Callable[[], str | None],
         guard: Guard,
+        chosen_model: Callable[[], ModelOption | None],
         keep_for_new: Callable[[ConversationOptions], None],
         on_saved: Callable[[ConversationOptions], None],
     ) -> None:
         self.service = service
         self.current_id = current_id
         self.guard = guard
+        self.chosen_model = chosen_model  # the dialog offers only what it takes
         self.keep_for_new = keep_for_new  # a conversation not yet started takes them with its first message
         self.on_saved = on_saved
         self.pending = ConversationOptions()
@@ -38,9 +44,7 @@ class SettingsDialog:
             with ui.row().classes("w-full no-wrap gap-2"):
                 # Checked, not clamped: a value out of range is refused with a message beside the field, never
                 # quietly changed into another one.
-                self.temperature = ui.number(
-                    "Temperature", step=0.1, format="%.1f", validation={TEMPERATURE_RANGE: temperature_ok}
-                )
+                self.temperature = ui.number("Temperature", step=0.1, format="%.1f")
                 self.temperature.props("dense outlined clearable").classes("grow")
                 self.max_tokens = ui.number(
                     "Max output tokens", step=256, format="%d", validation={LENGTH_RANGE: reply_length_ok}
@@ -49,6 +53,7 @@ class SettingsDialog:
             ui.label("Empty: the model's default temperature and the server's reply length.").classes(
                 "text-xs opacity-60"
             )
+            self.not_taken = ui.label("").classes("text-xs opacity-80").mark("settings-not-taken")
             with ui.row().classes("w-full items-end no-wrap gap-1"):
                 self.preset_name = ui.input("Preset name").props("dense outlined").classes("grow")
                 ui.button("Save as preset", on_click=self.save_preset).props("flat no-caps dense")
@@ -62,6 +67,7 @@ class SettingsDialog:
                 ui.button("Save", on_click=self.save).props("unelevated no-caps aria-label=Save").mark("settings-save")
 
     def open(self) -> None:
+        self._offer_what_the_model_takes()
         conversation_id = self.current_id()
         options = self.service.conversations.options(conversation_id) if conversation_id else self.pending
         self.preset.set_options(list(self.service.conversations.presets()))
@@ -85,6 +91,24 @@ class SettingsDialog:
         self.dialog.close()
         self.on_saved(options)
         ui.notify("Settings saved: they apply from the next reply.", timeout=1500)
+
+    def _offer_what_the_model_takes(self) -> None:
+        model = self.chosen_model()
+        takes = model.provider.capabilities if model else Capabilities(temperature=USUAL_TEMPERATURES)
+        low, high = takes.temperature or USUAL_TEMPERATURES
+        self.temperature.validation = {
+            TEMPERATURE_RANGE.format(low=low, high=high): partial(temperature_ok, highest=high)
+        }
+        self.temperature.set_visibility(takes.temperature is not None)
+        self.system_prompt.set_visibility(takes.system_prompt)
+        missing = [
+            name
+            for name, taken in (("temperature", takes.temperature), ("system prompt", takes.system_prompt))
+            if not taken
+        ]
+        # Said, so a value set for another model is not thought to be in use.
+        self.not_taken.set_text(f"{model.label} takes no {' or '.join(missing)}: none is sent." if model else "")
+        self.not_taken.set_visibility(bool(model and missing))
 
     async def _keep(self, options: ConversationOptions) -> None:
         if (conversation_id := self.current_id()) is not None:

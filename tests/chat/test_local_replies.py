@@ -63,7 +63,8 @@ async def test_the_embedded_model_does_not_write_titles_the_first_words_of_the_m
     await asyncio.wait_for(generation.wait(), 30)
     await asyncio.sleep(0.5)  # where a title request would have ended
 
-    assert offline_service.conversations.get(generation.conversation_id).title == "How do I keep a sourdough starter alive?"
+    title = offline_service.conversations.get(generation.conversation_id).title
+    assert title == "How do I keep a sourdough starter alive?"
     assert offline_service.conversations.models.find(LOCAL).label.endswith("(offline, small)")
 
 

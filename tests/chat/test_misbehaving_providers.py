@@ -9,8 +9,9 @@ import pytest
 
 from app.providers.base import ErrorKind
 from app.storage.models import Status
-from tests.chat.test_service import OPENAI, finished, reply_row
+from tests.chat.test_service import OPENAI, reply_row
 from tests.fakes.provider_server import Reply, WebPage
+from tests.waiting import finished
 
 ANTHROPIC = "anthropic:claude-haiku-4-5"
 TOGETHER = "together:Qwen/Qwen2.5-72B-Instruct-Turbo"

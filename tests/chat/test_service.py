@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import inspect
 import time
 
 import pytest
@@ -13,27 +12,14 @@ from app.chat.branches import Version
 from app.chat.refusals import InputRefused
 from app.storage.models import Role, Status
 from tests.fakes.provider_server import HttpError, Reply
+from tests.waiting import eventually, finished
 
 OPENAI = "openai:gpt-4o-mini"
 ANTHROPIC = "anthropic:claude-haiku-4-5"
 
 
-async def finished(started):
-    """The reply (or the send, retry or edit that starts it) once it has ended."""
-    generation = await started if inspect.isawaitable(started) else started
-    await asyncio.wait_for(generation.wait(), 10)
-    return generation
-
-
 def reply_row(service, conversation_id):
     return [m for m in service.conversations.messages(conversation_id) if m.role == Role.ASSISTANT][-1]
-
-
-async def wait_until(predicate, timeout: float = 5.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, "timed out waiting"
-        await asyncio.sleep(0.01)
 
 
 async def test_a_reply_streams_and_is_saved_complete_with_its_usage(service, fakes):
@@ -74,7 +60,7 @@ async def test_a_follow_up_sends_the_whole_conversation(service, fakes):
 async def test_stop_hangs_up_within_a_second_and_keeps_the_partial_text(service, fakes):
     fakes["openai"].play(Reply(tokens=[f"word{i} " for i in range(500)], delay=0.02))
     generation = await service.replies.send(None, "Write a lot", OPENAI)
-    await wait_until(lambda: len(generation.text) > 30)
+    await eventually(lambda: len(generation.text) > 30)
 
     stopped_at = time.monotonic()
     service.replies.stop(generation.conversation_id)
@@ -248,7 +234,7 @@ async def test_a_lone_surrogate_becomes_a_visible_replacement_character(service,
 async def test_shutdown_marks_replies_in_flight_interrupted_and_saves_their_text(service, fakes):
     fakes["openai"].play(Reply(tokens=[f"t{i} " for i in range(100)], delay=0.02))
     generation = await service.replies.send(None, "Hi", OPENAI)
-    await wait_until(lambda: len(generation.text) > 10)
+    await eventually(lambda: len(generation.text) > 10)
 
     await service.shutdown()
 
@@ -268,7 +254,7 @@ async def test_the_first_exchange_gets_a_title_written_by_its_model(service, fak
     service.conversations.changes.add(changed.append)
 
     generation = await finished(service.replies.send(None, "What is bread made of, and how do I start?", OPENAI))
-    await wait_until(lambda: service.conversations.get(generation.conversation_id).title == "Bread Ingredients")
+    await eventually(lambda: service.conversations.get(generation.conversation_id).title == "Bread Ingredients")
 
     assert generation.conversation_id in changed, "the pages were told"
     title_request = fakes["openai"].chat_requests[-1].body["messages"][0]["content"]
@@ -280,7 +266,7 @@ async def test_a_failed_title_request_keeps_the_first_words(service, fakes):
     fakes["openai"].play(Reply(tokens=["Answer."]), HttpError(500, "No titles today"))
 
     generation = await finished(service.replies.send(None, "A question about sourdough starters", OPENAI))
-    await wait_until(lambda: len(fakes["openai"].chat_requests) == 2)
+    await eventually(lambda: len(fakes["openai"].chat_requests) == 2)
     await asyncio.sleep(0.1)
 
     assert service.conversations.get(generation.conversation_id).title == "A question about sourdough starters"

@@ -17,8 +17,9 @@ from app.chat.conversations import ConversationOptions
 from app.chat.refusals import InputRefused
 from app.storage.models import Status
 from app.ui.live_reply import LiveReply, live_replies
-from tests.chat.test_service import OPENAI, finished, reply_row, wait_until
+from tests.chat.test_service import OPENAI, reply_row
 from tests.fakes.provider_server import Reply
+from tests.waiting import eventually, finished
 
 TOKENS = [f"w{i} " for i in range(40)]
 
@@ -66,13 +67,13 @@ async def test_a_locked_database_neither_freezes_the_server_nor_loses_text(servi
             else None
         )
     )
-    await wait_until(lambda: len(generation.text) > 10)
+    await eventually(lambda: len(generation.text) > 10)
 
     lag = LoopLag()
     with write_lock_held(database_url):
-        await wait_until(lambda: generation.save_warning is not None)
+        await eventually(lambda: generation.save_warning is not None)
         assert "Saving is failing" in generation.save_warning and "locked" in generation.save_warning
-        await wait_until(lambda: generation.provider_done, timeout=10)  # the reply ends while the lock is held
+        await eventually(lambda: generation.provider_done, timeout=10)  # the reply ends while the lock is held
         shown_while_locked = generation.text
         await asyncio.sleep(0.5)
         assert generation.is_running, "its end is not stored yet, so it has not ended for anyone"
@@ -113,7 +114,7 @@ async def test_a_write_that_fails_outright_is_retried_until_it_works(service, fa
 
     monkeypatch.setattr(service.conversations.repository, "write_replies", write_replies)
     generation = await service.replies.send(None, "Go", OPENAI)
-    await wait_until(lambda: generation.provider_done)
+    await eventually(lambda: generation.provider_done)
     assert generation.text == "" and "No space left on device" in generation.save_warning
 
     failing["on"] = False

@@ -21,7 +21,7 @@ REQUEST = ChatRequest(model="some-model", turns=[ChatTurn("user", "Hi")], max_ou
 
 @pytest.fixture
 def provider(settings, dialect):
-    return next(p for p, _ in build_providers(settings) if p.id == dialect)
+    return next(p for p in build_providers(settings) if p.id == dialect)
 
 
 async def collect(provider, request=REQUEST):
@@ -106,7 +106,7 @@ async def test_an_overloaded_529_is_transient(provider, fakes, dialect):
 
 async def test_a_bad_key_is_reported_and_not_retried(settings, fakes, dialect):
     settings = settings.model_copy(update={f"{dialect}_api_key": SecretStr("wrong")})
-    provider = next(p for p, _ in build_providers(settings) if p.id == dialect)
+    provider = next(p for p in build_providers(settings) if p.id == dialect)
 
     _, error = await collect(provider)
 

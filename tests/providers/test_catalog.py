@@ -49,7 +49,7 @@ async def test_pinned_models_replace_discovery(settings, fakes):
 def test_a_provider_without_a_key_is_hidden(settings):
     settings = settings.model_copy(update={"together_api_key": None})
 
-    assert [provider.id for provider, _ in build_providers(settings)] == ["openai", "anthropic"]
+    assert [provider.id for provider in build_providers(settings)] == ["openai", "anthropic"]
 
 
 def test_models_env_vars_are_comma_separated_lists(monkeypatch):

@@ -14,6 +14,7 @@ from app.providers.base import (
     ContextTrimmed,
     ErrorKind,
     Finish,
+    Loading,
     ProviderError,
     Queued,
     TextDelta,
@@ -143,7 +144,7 @@ async def test_a_long_conversation_drops_its_oldest_turns_and_says_so(worker):
     finally:
         small.executor.shutdown()
 
-    assert events[0] == Queued(0)  # this model was not loaded yet
+    assert events[0] == Loading()  # this model was not loaded yet
     trimmed = next(event for event in events if isinstance(event, ContextTrimmed))
     assert trimmed.context_tokens == 256 and 0 < trimmed.dropped_turns < len(history) + 1
     usage = next(event for event in events if isinstance(event, Usage))

@@ -10,6 +10,7 @@ from app.storage.database import create_database
 from app.storage.models import Role, Status
 from app.storage.repository import ChatRepository
 from tests.fakes.provider_server import Reply
+from tests.waiting import eventually
 
 
 def reopen(database_url: str) -> ChatRepository:
@@ -20,8 +21,7 @@ def reopen(database_url: str) -> ChatRepository:
 async def test_partial_text_survives_a_cancelled_task(service, fakes, database_url):
     fakes["openai"].play(Reply(tokens=[f"part{i} " for i in range(300)], delay=0.01))
     generation = await service.replies.send(None, "Tell me", "openai:gpt-4o-mini")
-    while len(generation.text) < 40:
-        await asyncio.sleep(0.01)
+    await eventually(lambda: len(generation.text) >= 40)
 
     generation.task.cancel()  # not a Stop: whatever cancels the task, the text must be written
     await asyncio.gather(generation.task, return_exceptions=True)

@@ -2,26 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
-import time
-
 from nicegui import ui
 from nicegui.testing import User
 
 from app.ui.streaming_markdown import StreamingMarkdown
-
-
-async def eventually(check, timeout: float = 5.0) -> None:
-    """Wait until `check` neither raises AssertionError nor returns False."""
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            assert check() is not False
-            return
-        except AssertionError:
-            if time.monotonic() > deadline:
-                raise
-        await asyncio.sleep(0.02)
+from tests.waiting import eventually  # noqa: F401  (the UI tests' way to wait, too)
 
 
 def in_page_order(user: User, marker: str) -> list[ui.element]:

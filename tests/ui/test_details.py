@@ -50,6 +50,23 @@ async def test_a_setting_out_of_range_is_refused_beside_its_field_and_not_change
     await user.should_not_see("Settings saved")
 
 
+async def test_settings_offer_a_temperature_only_for_a_model_that_takes_one(user: User):
+    await user.open("/")
+    model = next(s for s in user.find(kind=ui.select).elements if s.props.get("label") == "Model")
+    model.set_value("anthropic:claude-haiku-4-5")
+    user.find(kind=ui.button, content="Settings").click()
+
+    temperature = next(e for e in user.client.layout.descendants() if e.props.get("label") == "Temperature")
+    assert not temperature.visible
+    await user.should_see("Anthropic · claude-haiku-4-5 takes no temperature: none is sent.")
+
+    user.find(kind=ui.button, content="Cancel").click()
+    model.set_value("openai:gpt-4o-mini")
+    user.find(kind=ui.button, content="Settings").click()
+    assert temperature.visible
+    await user.should_not_see("takes no temperature")
+
+
 async def test_a_preset_can_be_renamed_and_deleted(user: User):
     await user.open("/")
     user.find(kind=ui.button, content="Settings").click()
