@@ -22,7 +22,7 @@ from app.security.key_box import KeyBox
 from app.security.middleware import OwnNamesOnly, OwnPagesOnly, RequireSignIn, SecurityHeaders
 from app.settings import Settings
 from app.storage.database import DatabaseUnavailable, create_database
-from app.storage.repository import ChatRepository
+from app.storage.stores import Storage
 from app.ui.chat_page import register_pages
 from app.ui.connections_page import register_connections_page
 from app.ui.login_page import register_login
@@ -60,18 +60,20 @@ def main(argv: list[str] | None = None) -> None:
     settings = Settings(**overrides)
 
     try:
-        repository = ChatRepository(create_database(settings.database_url, settings.database_busy_timeout))
+        storage = Storage.on(create_database(settings.database_url, settings.database_busy_timeout))
     except DatabaseUnavailable as error:
         sys.exit(f"Cannot start: {error}")
-    access = set_up_access(settings, repository, announce=print, new_password=args.new_password)
+    access = set_up_access(settings, storage.secrets, announce=print, new_password=args.new_password)
     if not is_loopback(settings.host):
         print("Sharing on the network; open one of:", *lan_urls(settings.host, settings.port), sep="\n  ")
-    if interrupted := repository.mark_streaming_interrupted():
+    if interrupted := storage.chats.mark_streaming_interrupted():
         log.warning("%d reply(s) were cut off by the last shutdown; marked interrupted", interrupted)
     catalog = ModelCatalog(build_providers(settings), settings.model_discovery_timeout)
-    connections = Connections(repository, KeyBox(settings.key_file), settings, catalog, provider_timeouts(settings))
-    service = ChatService(repository, catalog, settings)
-    api_keys = ApiKeys(repository, settings.chat_api_key.get_secret_value() if settings.chat_api_key else None)
+    connections = Connections(
+        storage.connections, KeyBox(settings.key_file), settings, catalog, provider_timeouts(settings)
+    )
+    service = ChatService(storage, catalog, settings)
+    api_keys = ApiKeys(storage.api_keys, settings.chat_api_key.get_secret_value() if settings.chat_api_key else None)
     add_protection(settings, access, api_keys)
     register_login(access, LoginThrottle())
     register_pages(service, catalog, settings, access, api_keys)

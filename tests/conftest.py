@@ -16,7 +16,7 @@ from app.providers.base import Capabilities
 from app.providers.catalog import ModelCatalog, build_providers
 from app.settings import Settings
 from app.storage.database import create_database
-from app.storage.repository import ChatRepository
+from app.storage.stores import Storage
 from tests.fakes.postgres import PostgresServer
 from tests.fakes.provider_server import FakeProviderServer
 from tests.scripted_provider import ScriptedProvider
@@ -103,7 +103,7 @@ async def start_service(settings: Settings) -> ChatService:
     catalog = ModelCatalog(build_providers(settings), settings.model_discovery_timeout)
     await catalog.refresh()
     database = create_database(settings.database_url, settings.database_busy_timeout)
-    return ChatService(ChatRepository(database), catalog, settings)
+    return ChatService(Storage.on(database), catalog, settings)
 
 
 @pytest.fixture
@@ -139,7 +139,7 @@ async def scripted_service(settings):
         catalog = ModelCatalog([provider], changed.model_discovery_timeout)
         await catalog.refresh()
         database = create_database(changed.database_url, changed.database_busy_timeout)
-        started.append(ChatService(ChatRepository(database), catalog, changed))
+        started.append(ChatService(Storage.on(database), catalog, changed))
         return started[-1], provider
 
     yield make

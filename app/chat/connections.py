@@ -12,8 +12,8 @@ from app.providers.catalog import ModelCatalog
 from app.providers.connections import KINDS, ConnectionKind, set_by_environment
 from app.security.key_box import KeyBox, key_hint
 from app.settings import Settings
+from app.storage.connection_store import ConnectionStore
 from app.storage.models import ProviderConnection
-from app.storage.repository import ChatRepository
 
 TEST_SECONDS = 15.0
 
@@ -31,16 +31,16 @@ class ConnectionState:
 
 class Connections:
     def __init__(
-        self, repository: ChatRepository, box: KeyBox, settings: Settings, catalog: ModelCatalog, timeouts: Timeouts
+        self, store: ConnectionStore, box: KeyBox, settings: Settings, catalog: ModelCatalog, timeouts: Timeouts
     ) -> None:
-        self.repository = repository
+        self.store = store
         self.box = box
         self.settings = settings
         self.catalog = catalog
         self.timeouts = timeouts
 
     def states(self) -> list[ConnectionState]:
-        saved = {row.kind: row for row in self.repository.provider_connections()}
+        saved = {row.kind: row for row in self.store.provider_connections()}
         states = []
         for kind in KINDS.values():
             row = saved.get(kind.kind)
@@ -52,7 +52,7 @@ class Connections:
     def providers(self) -> list[Provider]:
         """The saved connections the environment does not override, ready for the catalog."""
         made = []
-        for row in self.repository.provider_connections():
+        for row in self.store.provider_connections():
             kind = KINDS.get(row.kind)
             if kind is None or set_by_environment(kind, self.settings):
                 continue
@@ -89,11 +89,11 @@ class Connections:
         else:
             sealed, hint = (saved.sealed_key, saved.key_hint) if saved else (None, None)
         row = ProviderConnection(kind=kind.kind, base_url=base_url, sealed_key=sealed, key_hint=hint)
-        await asyncio.to_thread(self.repository.save_provider_connection, row)
+        await asyncio.to_thread(self.store.save_provider_connection, row)
         await self.apply()
 
     async def remove(self, kind_name: str) -> None:
-        await asyncio.to_thread(self.repository.delete_provider_connection, self._kind(kind_name).kind)
+        await asyncio.to_thread(self.store.delete_provider_connection, self._kind(kind_name).kind)
         await self.apply()
 
     async def apply(self) -> None:
@@ -113,7 +113,7 @@ class Connections:
             raise InputRefused("The address must start with http:// or https://.")
 
     def _saved(self, kind_name: str) -> ProviderConnection | None:
-        return next((row for row in self.repository.provider_connections() if row.kind == kind_name), None)
+        return next((row for row in self.store.provider_connections() if row.kind == kind_name), None)
 
     def _opened(self, row: ProviderConnection | None) -> str | None:
         """The saved key, unsealed; None when there is none."""

@@ -14,7 +14,7 @@ from app.listeners import Listeners
 from app.providers.catalog import ModelCatalog, ModelOption
 from app.storage.exchange import Imported, ImportRefused, export_json, export_markdown, import_file
 from app.storage.models import Conversation, Message, MessageLink
-from app.storage.repository import ChatRepository
+from app.storage.stores import Storage
 from app.text import without_lone_surrogates
 
 MAX_OUTPUT_TOKENS_LIMIT = 1_000_000  # beyond any model's reply: a typo, not a wish
@@ -57,10 +57,9 @@ def check_options(options: ConversationOptions) -> None:
 
 
 class Conversations:
-    def __init__(
-        self, repository: ChatRepository, in_flight: RepliesInFlight, models: ModelCatalog, history_page: int
-    ) -> None:
-        self.repository = repository
+    def __init__(self, storage: Storage, in_flight: RepliesInFlight, models: ModelCatalog, history_page: int) -> None:
+        self.repository = storage.chats
+        self.presets_kept = storage.presets
         self.models = models
         self._in_flight = in_flight
         self._history_page = history_page
@@ -128,7 +127,7 @@ class Conversations:
         return ConversationOptions(conversation.system_prompt, conversation.temperature, conversation.max_output_tokens)
 
     def presets(self) -> dict[str, str]:
-        return {preset.name: preset.text for preset in self.repository.presets()}
+        return {preset.name: preset.text for preset in self.presets_kept.presets()}
 
     def require_idle(self, conversation_id: str) -> None:
         if self.get(conversation_id) is None:
@@ -178,7 +177,7 @@ class Conversations:
     async def save_preset(self, name: str, text: str) -> None:
         if not name.strip() or not text.strip():
             raise InputRefused("A preset needs a name and a system prompt.")
-        await written(self.repository.save_preset, name.strip()[:PRESET_NAME_LENGTH], without_lone_surrogates(text))
+        await written(self.presets_kept.save_preset, name.strip()[:PRESET_NAME_LENGTH], without_lone_surrogates(text))
 
     async def rename_preset(self, name: str, new_name: str) -> None:
         new_name = new_name.strip()[:PRESET_NAME_LENGTH]
@@ -186,10 +185,10 @@ class Conversations:
             raise InputRefused("A preset needs a name.")
         if new_name != name and new_name in self.presets():
             raise InputRefused(f"There is a preset called “{new_name}” already.")
-        await written(self.repository.rename_preset, name, new_name)
+        await written(self.presets_kept.rename_preset, name, new_name)
 
     async def delete_preset(self, name: str) -> None:
-        await written(self.repository.delete_preset, name)
+        await written(self.presets_kept.delete_preset, name)
 
     def export(self, conversation_id: str | None, as_markdown: bool) -> str:
         """One conversation, or all of them (None), as JSON that imports back exactly or as Markdown to read."""

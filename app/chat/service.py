@@ -8,13 +8,13 @@ from app.chat.in_flight import RepliesInFlight
 from app.chat.replies import Replies
 from app.providers.catalog import ModelCatalog
 from app.settings import Settings
-from app.storage.repository import ChatRepository
+from app.storage.stores import Storage
 
 
 class ChatService:
-    def __init__(self, repository: ChatRepository, models: ModelCatalog, settings: Settings) -> None:
+    def __init__(self, storage: Storage, models: ModelCatalog, settings: Settings) -> None:
         in_flight = RepliesInFlight()
-        self.conversations = Conversations(repository, in_flight, models, settings.history_page_size)
+        self.conversations = Conversations(storage, in_flight, models, settings.history_page_size)
         self.replies = Replies(self.conversations, in_flight, settings)
 
     async def shutdown(self) -> None:

@@ -14,7 +14,7 @@ import ifaddr
 
 from app.security.passwords import generate_password, hash_password, verify_password
 from app.settings import Settings
-from app.storage.repository import ChatRepository
+from app.storage.secrets import SecretStore
 
 SESSION_KEY = "signed_in"
 
@@ -53,23 +53,23 @@ def is_loopback(host: str) -> bool:
 
 
 def set_up_access(
-    settings: Settings, repository: ChatRepository, announce: Callable[[str], None], new_password: bool = False
+    settings: Settings, kept: SecretStore, announce: Callable[[str], None], new_password: bool = False
 ) -> Access:
     """The session key and the password hash, made once and kept in the database. A network bind without
     CHAT_PASSWORD gets a generated password, announced once; loopback needs none unless one is set."""
-    session_secret = repository.secret("session_secret")
+    session_secret = kept.secret("session_secret")
     if session_secret is None:
         session_secret = secrets.token_urlsafe(32)
-        repository.keep_secret("session_secret", session_secret)
+        kept.keep_secret("session_secret", session_secret)
     if settings.chat_password is not None:
         return Access(hash_password(settings.chat_password.get_secret_value()), session_secret)
     if is_loopback(settings.host):
         return Access(None, session_secret)
-    password_hash = None if new_password else repository.secret("password_hash")
+    password_hash = None if new_password else kept.secret("password_hash")
     if password_hash is None:
         password = generate_password()
         password_hash = hash_password(password)
-        repository.keep_secret("password_hash", password_hash)
+        kept.keep_secret("password_hash", password_hash)
         announce(f"Password for this chat (shown once, kept only as a hash; --new-password makes another): {password}")
     return Access(password_hash, session_secret)
 

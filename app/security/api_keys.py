@@ -7,8 +7,8 @@ import hmac
 import secrets
 from collections.abc import Sequence
 
+from app.storage.api_key_store import ApiKeyStore
 from app.storage.models import ApiKey
-from app.storage.repository import ChatRepository
 
 PREFIX = "chat-"
 
@@ -19,21 +19,21 @@ def key_hash(key: str) -> str:
 
 
 class ApiKeys:
-    def __init__(self, repository: ChatRepository, environment_key: str | None) -> None:
-        self.repository = repository
+    def __init__(self, store: ApiKeyStore, environment_key: str | None) -> None:
+        self.store = store
         self._environment_hash = key_hash(environment_key) if environment_key else None
 
     def create(self, name: str) -> tuple[ApiKey, str]:
         """A new key: its row, and the key itself, which is never shown again."""
         key = PREFIX + secrets.token_urlsafe(24)
-        row = self.repository.add_api_key(name.strip() or "Unnamed key", key_hash(key), key[: len(PREFIX) + 4])
+        row = self.store.add_api_key(name.strip() or "Unnamed key", key_hash(key), key[: len(PREFIX) + 4])
         return row, key
 
     def revoke(self, key_id: int) -> None:
-        self.repository.revoke_api_key(key_id)
+        self.store.revoke_api_key(key_id)
 
     def listed(self) -> Sequence[ApiKey]:
-        return self.repository.api_keys()
+        return self.store.api_keys()
 
     def accepts(self, authorization: str | None) -> bool:
         """Whether an `Authorization: Bearer <key>` header names a live key."""
@@ -43,4 +43,4 @@ class ApiKeys:
         hashed = key_hash(key.strip())
         if self._environment_hash is not None and hmac.compare_digest(hashed, self._environment_hash):
             return True
-        return self.repository.find_api_key(hashed) is not None
+        return self.store.find_api_key(hashed) is not None

@@ -1,4 +1,5 @@
-"""Reads and writes of conversations and messages. Every write commits at once: nothing waits in memory."""
+"""Reads and writes of conversations, their messages and replies. Every write commits at once: nothing waits in
+memory."""
 
 from __future__ import annotations
 
@@ -9,19 +10,16 @@ from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session, col, delete, select, update
 
 from app.storage.models import (
-    ApiKey,
-    AppSecret,
     Conversation,
     Message,
     MessageLink,
-    ProviderConnection,
     ReplyPiece,
     Role,
     Status,
-    SystemPreset,
     utc_now,
 )
 from app.storage.search import contains_folded, message_matches, search_kind
+from app.storage.store import Store
 from app.text import without_lone_surrogates
 
 TITLE_LENGTH = 60
@@ -60,14 +58,13 @@ def _pieces_of(session: Session, message_id: int) -> str:
     return "".join(session.exec(query).all())
 
 
-class ChatRepository:
+class ChatRepository(Store):
+    """Conversations, their messages and the replies being written into them."""
+
     def __init__(self, engine: Engine) -> None:
-        self.engine = engine
+        super().__init__(engine)
         with engine.connect() as connection:
             self._search = search_kind(connection)
-
-    def _session(self) -> Session:
-        return Session(self.engine, expire_on_commit=False)
 
     def create_conversation(self, model: str) -> Conversation:
         conversation = Conversation(model=model)
@@ -234,18 +231,6 @@ class ChatRepository:
             session.commit()
             return len(cut_off)
 
-    # -- the server's own secrets
-
-    def secret(self, name: str) -> str | None:
-        with self._session() as session:
-            row = session.get(AppSecret, name)
-            return row.value if row else None
-
-    def keep_secret(self, name: str, value: str) -> None:
-        with self._session() as session:
-            session.merge(AppSecret(name=name, value=value))
-            session.commit()
-
     def configure_conversation(
         self, conversation_id: str, system_prompt: str | None, temperature: float | None, max_output_tokens: int | None
     ) -> None:
@@ -256,72 +241,9 @@ class ChatRepository:
             max_output_tokens=max_output_tokens,
         )
 
-    def presets(self) -> Sequence[SystemPreset]:
-        with self._session() as session:
-            return session.exec(select(SystemPreset).order_by(col(SystemPreset.name))).all()
-
-    def save_preset(self, name: str, text: str) -> None:
-        with self._session() as session:
-            session.merge(SystemPreset(name=name, text=text))
-            session.commit()
-
-    def rename_preset(self, name: str, new_name: str) -> None:
-        with self._session() as session:
-            preset = session.get(SystemPreset, name)
-            if preset is not None and new_name != name:
-                session.add(SystemPreset(name=new_name, text=preset.text))
-                session.delete(preset)
-                session.commit()
-
-    def delete_preset(self, name: str) -> None:
-        with self._session() as session:
-            session.exec(delete(SystemPreset).where(col(SystemPreset.name) == name))
-            session.commit()
-
     def set_system_prompt(self, conversation_id: str, system_prompt: str) -> None:
         with self._session() as session:
             conversation = session.get(Conversation, conversation_id)
             if conversation is not None:
                 conversation.system_prompt = system_prompt or None
-                session.commit()
-
-    # -- providers connected from the Connections page
-
-    def provider_connections(self) -> Sequence[ProviderConnection]:
-        with self._session() as session:
-            return session.exec(select(ProviderConnection).order_by(col(ProviderConnection.kind))).all()
-
-    def save_provider_connection(self, connection: ProviderConnection) -> None:
-        with self._session() as session:
-            session.merge(connection)
-            session.commit()
-
-    def delete_provider_connection(self, kind: str) -> None:
-        with self._session() as session:
-            session.exec(delete(ProviderConnection).where(col(ProviderConnection.kind) == kind))
-            session.commit()
-
-    # -- API keys
-
-    def add_api_key(self, name: str, key_hash: str, hint: str) -> ApiKey:
-        key = ApiKey(name=name, key_hash=key_hash, hint=hint)
-        with self._session() as session:
-            session.add(key)
-            session.commit()
-        return key
-
-    def api_keys(self) -> Sequence[ApiKey]:
-        with self._session() as session:
-            return session.exec(select(ApiKey).where(col(ApiKey.revoked_at).is_(None)).order_by(ApiKey.id)).all()
-
-    def find_api_key(self, key_hash: str) -> ApiKey | None:
-        with self._session() as session:
-            query = select(ApiKey).where(ApiKey.key_hash == key_hash, col(ApiKey.revoked_at).is_(None))
-            return session.exec(query).first()
-
-    def revoke_api_key(self, key_id: int) -> None:
-        with self._session() as session:
-            key = session.get(ApiKey, key_id)
-            if key is not None and key.revoked_at is None:
-                key.revoked_at = utc_now()
                 session.commit()

@@ -12,7 +12,7 @@ from app.providers.catalog import ModelCatalog, build_providers
 from app.settings import Settings
 from app.storage.database import create_database
 from app.storage.models import Role, Status
-from app.storage.repository import ChatRepository
+from app.storage.stores import Storage
 from tests.conftest import TEST_TUNING
 
 LOCAL = "local:SmolLM2-135M-Instruct"
@@ -31,7 +31,7 @@ async def offline_service(database_url):
     catalog = ModelCatalog(build_providers(settings), settings.model_discovery_timeout)
     await catalog.refresh()
     catalog.warm_up()
-    chat = ChatService(ChatRepository(create_database(settings.database_url)), catalog, settings)
+    chat = ChatService(Storage.on(create_database(settings.database_url)), catalog, settings)
     yield chat
     await chat.shutdown()
     catalog.close()
@@ -75,7 +75,7 @@ async def test_with_no_model_at_all_sending_says_how_to_connect_one(database_url
     )
     catalog = ModelCatalog(build_providers(settings), settings.model_discovery_timeout)
     await catalog.refresh()
-    chat = ChatService(ChatRepository(create_database(settings.database_url)), catalog, settings)
+    chat = ChatService(Storage.on(create_database(settings.database_url)), catalog, settings)
 
     with pytest.raises(InputRefused, match="No model is connected yet: open Connections"):
         await chat.replies.send(None, "Anyone?", None)

@@ -6,11 +6,11 @@ from app.security.access import Access, LoginThrottle, is_loopback, lan_urls, se
 from app.security.passwords import generate_password, hash_password, verify_password
 from app.settings import Settings
 from app.storage.database import create_database
-from app.storage.repository import ChatRepository
+from app.storage.secrets import SecretStore
 
 
-def repository_at(database_url: str) -> ChatRepository:
-    return ChatRepository(create_database(database_url))
+def secrets_at(database_url: str) -> SecretStore:
+    return SecretStore(create_database(database_url))
 
 
 def test_a_password_is_kept_only_as_a_salted_hash():
@@ -29,7 +29,7 @@ def test_generated_passwords_are_long_and_different():
 
 
 def test_this_machine_only_needs_no_password(database_url):
-    access = set_up_access(Settings(_env_file=None, database_url=database_url), repository_at(database_url), print)
+    access = set_up_access(Settings(_env_file=None, database_url=database_url), secrets_at(database_url), print)
 
     assert not access.required and access.signed_in({})
 
@@ -38,22 +38,22 @@ def test_a_network_bind_generates_a_password_announced_once_and_kept_hashed(data
     settings = Settings(_env_file=None, database_url=database_url, host="0.0.0.0")
     said: list[str] = []
 
-    first = set_up_access(settings, repository_at(database_url), said.append)
+    first = set_up_access(settings, secrets_at(database_url), said.append)
     [announcement] = said
     password = announcement.rsplit(" ", 1)[-1]
-    again = set_up_access(settings, repository_at(database_url), said.append)  # a restart
+    again = set_up_access(settings, secrets_at(database_url), said.append)  # a restart
 
     assert first.required and first.check(password) and again.check(password)
     assert len(said) == 1, "the password is printed once, not at every start"
-    assert password not in repository_at(database_url).secret("password_hash")
+    assert password not in secrets_at(database_url).secret("password_hash")
 
 
 def test_new_password_replaces_the_generated_one(database_url):
     settings = Settings(_env_file=None, database_url=database_url, host="0.0.0.0")
     said: list[str] = []
-    old = set_up_access(settings, repository_at(database_url), said.append)
+    old = set_up_access(settings, secrets_at(database_url), said.append)
 
-    new = set_up_access(settings, repository_at(database_url), said.append, new_password=True)
+    new = set_up_access(settings, secrets_at(database_url), said.append, new_password=True)
 
     assert len(said) == 2 and said[0] != said[1]
     assert not new.check(said[0].rsplit(" ", 1)[-1]) and new.check(said[1].rsplit(" ", 1)[-1])
@@ -63,7 +63,7 @@ def test_new_password_replaces_the_generated_one(database_url):
 def test_chat_password_is_required_even_on_loopback(database_url):
     settings = Settings(_env_file=None, database_url=database_url, chat_password="open sesame")
 
-    access = set_up_access(settings, repository_at(database_url), print)
+    access = set_up_access(settings, secrets_at(database_url), print)
 
     assert access.required and access.check("open sesame") and not access.check("open")
 
