@@ -12,7 +12,7 @@ from app.api.events import reply_body, reply_ended, reply_events
 from app.chat.refusals import InputRefused
 from app.chat.service import ChatService
 from app.providers.catalog import ModelCatalog
-from app.storage.models import Conversation, Message
+from app.storage.models import ConversationPublic, ConversationWithMessages
 
 ERROR_CODES = {400: "BAD_REQUEST", 401: "AUTH", 404: "NOT_FOUND", 409: "BUSY", 413: "TOO_LARGE", 422: "BAD_REQUEST"}
 # A name the caller sent, quoted back in an error: enough to recognise it, never megabytes of it.
@@ -25,6 +25,10 @@ class ApiError(Exception):
     def __init__(self, status: int, message: str) -> None:
         super().__init__(message)
         self.status = status
+
+
+class ConversationsListed(BaseModel):
+    conversations: list[ConversationPublic]
 
 
 class ChatBody(BaseModel):
@@ -72,17 +76,17 @@ def register_api(service: ChatService, models: ModelCatalog) -> None:
         ]
         return {"models": options, "default": models.default_key}
 
-    @router.get("/conversations")
+    @router.get("/conversations", response_model=ConversationsListed)
     def conversations() -> dict:
-        return {"conversations": [conversation_summary(c) for c in service.conversations.list()]}
+        return {"conversations": service.conversations.list()}
 
-    @router.get("/conversations/{conversation_id}")
+    @router.get("/conversations/{conversation_id}", response_model=ConversationWithMessages)
     def conversation(conversation_id: str) -> dict:
+        """The conversation and the branch of it shown (the versions chosen last)."""
         found = service.conversations.get(conversation_id)
         if found is None:
             raise ApiError(404, "That conversation does not exist.")
-        messages = [message_body(message) for message in service.conversations.messages(conversation_id)]
-        return {**conversation_summary(found), "system_prompt": found.system_prompt, "messages": messages}
+        return {**found.model_dump(), "messages": service.conversations.messages(conversation_id)}
 
     @router.api_route("/{unknown:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"], include_in_schema=False)
     def no_such_route(request: Request) -> None:
@@ -110,29 +114,3 @@ def quoted(name: str) -> str:
 async def invalid_request(request: Request, error: RequestValidationError) -> JSONResponse:
     problems = [f"{'.'.join(str(part) for part in e['loc'])}: {e['msg']}" for e in error.errors()]
     return error_response(422, "The request body is not valid: " + "; ".join(problems))
-
-
-def conversation_summary(conversation: Conversation) -> dict:
-    return {
-        "id": conversation.id,
-        "title": conversation.title,
-        "model": conversation.model,
-        "created_at": conversation.created_at.isoformat(),
-        "updated_at": conversation.updated_at.isoformat(),
-    }
-
-
-def message_body(message: Message) -> dict:
-    return {
-        "id": message.id,
-        "role": message.role.value,
-        "content": message.content,
-        "status": message.status.value,
-        "error": message.error,
-        "model": message.model,
-        "finish_reason": message.finish_reason,
-        "input_tokens": message.input_tokens,
-        "output_tokens": message.output_tokens,
-        "note": message.note,
-        "created_at": message.created_at.isoformat(),
-    }

@@ -8,11 +8,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from app.chat.branches import Version, latest_leaf, path_to, siblings, versions
+from app.chat.exchange import Imported, ImportRefused, export_json, export_markdown, import_file
 from app.chat.in_flight import RepliesInFlight
 from app.chat.refusals import InputRefused, written
 from app.listeners import Listeners
 from app.providers.catalog import ModelCatalog, ModelOption
-from app.storage.exchange import Imported, ImportRefused, export_json, export_markdown, import_file
 from app.storage.models import Conversation, Message, MessageLink
 from app.storage.stores import Storage
 from app.text import without_lone_surrogates

@@ -27,7 +27,7 @@ from app.providers.base import (
 )
 from app.providers.catalog import ModelOption
 from app.settings import Settings
-from app.storage.models import Message, Status
+from app.storage.models import Message, ReplyEnd, Status
 from app.storage.reply_writer import ReplyRecord, ReplyWriter
 
 log = logging.getLogger(__name__)
@@ -140,21 +140,21 @@ class Generation:
 
     def stats(self) -> dict[str, object]:
         """What a reply's footer tells: its text and token counts, time to first token and duration."""
-        fields = {"content": self.text, **self.end_fields(self.status, self.error)}
+        fields = {"content": self.text, **self.end(self.status, self.error).model_dump()}
         return {name: fields[name] for name in STATS_FIELDS}
 
-    def end_fields(self, status: Status, error: str | None) -> dict[str, object]:
+    def end(self, status: Status, error: str | None) -> ReplyEnd:
         """Everything stored about the reply but its text, were it to end with `status`."""
-        return {
-            "status": status,
-            "error": error,
-            "finish_reason": self.finish_reason,
-            "input_tokens": self.input_tokens,
-            "output_tokens": self.output_tokens,
-            "note": self.note,
-            "first_token_ms": _milliseconds(self.first_token_at, self.started_at),
-            "duration_ms": _milliseconds(self.ended_at or time.monotonic(), self.started_at),
-        }
+        return ReplyEnd(
+            status=status,
+            error=error,
+            finish_reason=self.finish_reason,
+            input_tokens=self.input_tokens,
+            output_tokens=self.output_tokens,
+            note=self.note,
+            first_token_ms=_milliseconds(self.first_token_at, self.started_at),
+            duration_ms=_milliseconds(self.ended_at or time.monotonic(), self.started_at),
+        )
 
 
 def _milliseconds(end: float | None, start: float) -> int | None:
@@ -208,7 +208,7 @@ class GenerationRunner:
             generation.ended_at = time.monotonic()
             generation.notice = None
             generation.provider_done = True
-            record.text, record.final = generation.received, generation.end_fields(status, error)
+            record.text, record.final = generation.received, generation.end(status, error).model_dump()
             self.writer.save(record)
             await asyncio.shield(final_stored)  # however long the database takes: the end must be stored
             generation.status, generation.error, generation.failure = status, error, failure

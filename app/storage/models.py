@@ -61,8 +61,9 @@ class Status(StrEnum):
     INTERRUPTED = "interrupted"
 
 
-class Conversation(SQLModel, table=True):
-    id: str = Field(default_factory=new_conversation_id, primary_key=True, max_length=64)
+class ConversationBase(SQLModel):
+    """What a conversation is, as stored and as it leaves the app (the API, an export) and comes back in."""
+
     title: str = text_field()
     model: str = ""
     system_prompt: str | None = text_field(None)
@@ -74,25 +75,54 @@ class Conversation(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utc_now, index=True)
 
 
-class Message(SQLModel, table=True):
-    id: int | None = Field(default=None, primary_key=True)
-    conversation_id: str = Field(foreign_key="conversation.id", index=True, max_length=64)
-    # The message this one answers or follows. Messages with the same parent are versions of one another
-    # (an edited question, a regenerated reply); None for a conversation's first message(s).
-    parent_id: int | None = None
-    role: Role
-    content: str = text_field()
+class Conversation(ConversationBase, table=True):
+    id: str = Field(default_factory=new_conversation_id, primary_key=True, max_length=64)
+
+
+class ConversationPublic(ConversationBase):
+    id: str
+
+
+class ReplyEnd(SQLModel):
+    """What is stored about a reply when it ends, besides its text."""
+
     status: Status = Status.COMPLETE
     error: str | None = text_field(None)
-    model: str | None = None
     finish_reason: str | None = None
     input_tokens: int | None = None
     output_tokens: int | None = None
     note: str | None = text_field(None)  # what the reader should know about how the reply was made
     first_token_ms: int | None = None  # from the request to the first token
     duration_ms: int | None = None  # from the request to the end of the reply
+
+
+class MessageBase(ReplyEnd):
+    """What a message is, as stored and as it leaves the app (the API, an export) and comes back in."""
+
+    # The message this one answers or follows. Messages with the same parent are versions of one another
+    # (an edited question, a regenerated reply); None for a conversation's first message(s).
+    parent_id: int | None = None
+    role: Role
+    content: str = text_field()
+    model: str | None = None
     created_at: datetime = Field(default_factory=utc_now)
     updated_at: datetime = Field(default_factory=utc_now)
+
+
+class Message(MessageBase, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    conversation_id: str = Field(foreign_key="conversation.id", index=True, max_length=64)
+
+
+class MessagePublic(MessageBase):
+    id: int
+
+
+class ConversationWithMessages(ConversationPublic):
+    """A conversation and messages of it: an export has every version (`leaf_id` says which branch is shown), the
+    API the branch shown."""
+
+    messages: list[MessagePublic] = []
 
 
 class MessageLink(NamedTuple):

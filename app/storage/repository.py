@@ -11,8 +11,10 @@ from sqlmodel import Session, col, delete, select, update
 
 from app.storage.models import (
     Conversation,
+    ConversationWithMessages,
     Message,
     MessageLink,
+    MessagePublic,
     ReplyPiece,
     Role,
     Status,
@@ -56,6 +58,24 @@ def _pieces_of(session: Session, message_id: int) -> str:
     """The text a reply's pieces hold, in the order they were written."""
     query = select(ReplyPiece.text).where(ReplyPiece.message_id == message_id).order_by(col(ReplyPiece.id))
     return "".join(session.exec(query).all())
+
+
+def _add_messages(
+    session: Session, conversation_id: str, messages: Sequence[MessagePublic], keep_ids: bool
+) -> dict[int, int]:
+    """Add the messages, parents first; returns their id in the file → their id here."""
+    new_ids: dict[int, int] = {}
+    for message in sorted(messages, key=lambda m: m.id):
+        fields = message.model_dump(exclude={"id", "parent_id"})
+        row = Message.model_validate({**fields, "conversation_id": conversation_id})
+        row.content = without_lone_surrogates(row.content)
+        row.parent_id = new_ids.get(message.parent_id) if message.parent_id is not None else None
+        if keep_ids and session.get(Message, message.id) is None:
+            row.id = message.id
+        session.add(row)
+        session.flush()
+        new_ids[message.id] = row.id
+    return new_ids
 
 
 class ChatRepository(Store):
@@ -181,6 +201,35 @@ class ChatRepository(Store):
                 session.add(conversation)
             session.commit()
         return message
+
+    def conversation_with_messages(self, conversation_id: str) -> ConversationWithMessages | None:
+        """The conversation and all its messages, every version, as they leave the app (an export)."""
+        with self._session() as session:
+            conversation = session.get(Conversation, conversation_id)
+            if conversation is None:
+                return None
+            query = select(Message).where(Message.conversation_id == conversation_id).order_by(col(Message.id))
+            messages = [MessagePublic.model_validate(m, from_attributes=True) for m in session.exec(query)]
+        return ConversationWithMessages(**conversation.model_dump(), messages=messages)
+
+    def add_conversations(self, conversations: Sequence[ConversationWithMessages], keep_ids: bool) -> int:
+        """Add these conversations and their messages, all in one transaction; one whose id is here already is
+        skipped. With `keep_ids`, messages keep their ids where this database has them free (an export of this
+        app comes back exactly); parents and the leaf point at the right messages either way. Returns how many
+        were added."""
+        added = 0
+        with self._session() as session:
+            for entry in conversations:
+                if session.get(Conversation, entry.id) is not None:
+                    continue
+                conversation = Conversation.model_validate(entry.model_dump(exclude={"messages", "leaf_id"}))
+                session.add(conversation)
+                session.flush()  # the conversation exists before its messages point at it
+                new_ids = _add_messages(session, entry.id, entry.messages, keep_ids)
+                conversation.leaf_id = new_ids.get(entry.leaf_id) if entry.leaf_id is not None else None
+                added += 1
+            session.commit()
+        return added
 
     def set_leaf(self, conversation_id: str, message_id: int) -> None:
         self._update_conversation(conversation_id, leaf_id=message_id)

@@ -34,7 +34,7 @@ async def offline_service(database_url):
     chat = ChatService(Storage.on(create_database(settings.database_url)), catalog, settings)
     yield chat
     await chat.shutdown()
-    catalog.close()
+    await catalog.close()
 
 
 async def test_a_conversation_longer_than_the_context_is_answered_and_the_reply_says_what_was_left_out(

@@ -172,7 +172,7 @@ async def test_local_model_path_runs_another_gguf_file_under_its_own_name(tmp_pa
         assert await provider.list_models() == ["my-model-v2"]
         events = await events_of(provider, request(max_output_tokens=5))
     finally:
-        provider.close()
+        await provider.close()
 
     assert text_of(events) and events[-1] == Finish("length")
 
@@ -186,7 +186,7 @@ async def test_a_file_that_is_not_a_model_gives_a_clear_error(tmp_path):
         with pytest.raises(ProviderError) as failed:
             await events_of(provider, request())
     finally:
-        provider.close()
+        await provider.close()
 
     assert failed.value.kind == ErrorKind.UNAVAILABLE and not failed.value.transient
     assert "Local: the model could not be loaded" in failed.value.message and "broken.gguf" in failed.value.message

@@ -10,9 +10,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlmodel import Session
-
-from app.storage.models import Conversation, Message, Role, Status
+from app.storage.models import ConversationWithMessages, MessagePublic, Role, Status
 
 ROLES = {"user": Role.USER, "assistant": Role.ASSISTANT}
 
@@ -21,36 +19,35 @@ def looks_like_chatgpt_export(data: object) -> bool:
     return isinstance(data, list) and all(isinstance(entry, dict) and "mapping" in entry for entry in data)
 
 
-def import_chatgpt(session: Session, data: list[dict]) -> int:
-    """Add the conversations not here yet (by ChatGPT's id); returns how many were added. Raises KeyError,
-    TypeError or ValueError on a damaged file, for the caller to refuse it whole."""
-    added = 0
+def conversations_from_chatgpt(data: list[dict]) -> list[ConversationWithMessages]:
+    """The conversations in the file, their messages numbered in the order they were written (the repository
+    gives them ids of its own). Raises KeyError, TypeError or ValueError on a damaged file, for the caller to
+    refuse it whole."""
+    conversations = []
     for entry in data:
         conversation_id = str(entry.get("conversation_id") or entry.get("id") or "")[:64]
         if not conversation_id:
             raise ValueError("a conversation has no id")
-        if session.get(Conversation, conversation_id) is not None:
-            continue
-        model = f"openai:{entry['default_model_slug']}" if entry.get("default_model_slug") else ""
-        conversation = Conversation(
-            id=conversation_id,
-            title=str(entry.get("title") or "")[:200],
-            model=model,
-            created_at=_time(entry.get("create_time")),
-            updated_at=_time(entry.get("update_time")),
+        messages, kept = _messages(entry["mapping"])
+        conversations.append(
+            ConversationWithMessages(
+                id=conversation_id,
+                title=str(entry.get("title") or "")[:200],
+                model=f"openai:{entry['default_model_slug']}" if entry.get("default_model_slug") else "",
+                created_at=_time(entry.get("create_time")),
+                updated_at=_time(entry.get("update_time")),
+                leaf_id=_nearest_kept(entry["mapping"], entry.get("current_node"), kept),
+                messages=messages,
+            )
         )
-        session.add(conversation)
-        session.flush()
-        kept = _add_tree(session, conversation_id, entry["mapping"])
-        conversation.leaf_id = _nearest_kept(entry["mapping"], entry.get("current_node"), kept)
-        added += 1
-    return added
+    return conversations
 
 
-def _add_tree(session: Session, conversation_id: str, mapping: dict[str, dict]) -> dict[str, int]:
-    """Every message with text, parents before children and siblings in the order they were written; returns
-    node id → message id for the nodes kept."""
+def _messages(mapping: dict[str, dict]) -> tuple[list[MessagePublic], dict[str, int]]:
+    """Every message with text, parents before children and siblings in the order they were written; and node
+    id → message number for the nodes kept."""
     kept: dict[str, int] = {}
+    messages: list[MessagePublic] = []
     nodes = sorted(mapping.items(), key=lambda item: (_depth(mapping, item[0]), _created(item[1])))
     for node_id, node in nodes:
         message = node.get("message") or {}
@@ -59,19 +56,24 @@ def _add_tree(session: Session, conversation_id: str, mapping: dict[str, dict]) 
         if role is None or not text.strip():
             continue
         metadata = message.get("metadata") or {}
-        row = Message(
-            conversation_id=conversation_id,
-            parent_id=_nearest_kept(mapping, node.get("parent"), kept),
-            role=role,
-            content=text,
-            status=Status.COMPLETE,
-            model=f"openai:{metadata['model_slug']}" if role == Role.ASSISTANT and metadata.get("model_slug") else None,
-            created_at=_time(message.get("create_time")),
+        number = len(messages) + 1
+        messages.append(
+            MessagePublic(
+                id=number,
+                parent_id=_nearest_kept(mapping, node.get("parent"), kept),
+                role=role,
+                content=text,
+                status=Status.COMPLETE,
+                model=_model_of(metadata) if role == Role.ASSISTANT else None,
+                created_at=_time(message.get("create_time")),
+            )
         )
-        session.add(row)
-        session.flush()
-        kept[node_id] = row.id
-    return kept
+        kept[node_id] = number
+    return messages, kept
+
+
+def _model_of(metadata: dict) -> str | None:
+    return f"openai:{metadata['model_slug']}" if metadata.get("model_slug") else None
 
 
 def _nearest_kept(mapping: dict[str, dict], node_id: str | None, kept: dict[str, int]) -> int | None:

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from app.storage.database import create_database
-from app.storage.exchange import ImportRefused, export_json, export_markdown, import_json
+from app.chat.exchange import ImportRefused, export_json, export_markdown, import_json
 from app.storage.models import Role, Status
 from app.storage.repository import ChatRepository
 
