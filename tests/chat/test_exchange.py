@@ -1,24 +1,37 @@
-"""Export and import on real SQLite files: our own JSON restores conversations exactly."""
+"""Export and import on real databases: our own JSON restores conversations exactly."""
 
 from __future__ import annotations
 
 import json
+from contextlib import ExitStack
 
 import pytest
 
-from app.storage.database import create_database
 from app.chat.exchange import ImportRefused, export_json, export_markdown, import_json
+from app.storage.database import create_database
 from app.storage.models import Role, Status
 from app.storage.repository import ChatRepository
-
-
-def repository_at(path) -> ChatRepository:
-    return ChatRepository(create_database(f"sqlite:///{path}"))
+from tests.conftest import fresh_database
 
 
 @pytest.fixture
-def filled(tmp_path) -> ChatRepository:
-    repository = repository_at(tmp_path / "original.db")
+def repository_at(database_kind, tmp_path, request):
+    """Another empty database of the same kind, by name: where an export is restored."""
+    with ExitStack() as databases:
+
+        def make(name: str) -> ChatRepository:
+            folder = tmp_path / name
+            folder.mkdir()
+            return ChatRepository(
+                create_database(databases.enter_context(fresh_database(database_kind, folder, request)))
+            )
+
+        yield make
+
+
+@pytest.fixture
+def filled(database_url) -> ChatRepository:
+    repository = ChatRepository(create_database(database_url))
     first = repository.create_conversation("openai:gpt-4o-mini")
     repository.add_message(first.id, Role.USER, "Bread? \u202eRTL\u202c שלום NUL[\0] \x1b[31m", Status.COMPLETE, "m")
     reply = repository.add_message(first.id, Role.ASSISTANT, "", Status.STREAMING, "openai:gpt-4o-mini")
@@ -43,9 +56,9 @@ def every_id(repository: ChatRepository) -> list[str]:
     return [conversation.id for conversation in repository.list_conversations(limit=None)]
 
 
-def test_an_export_imported_into_an_empty_database_is_restored_exactly(filled, tmp_path):
+def test_an_export_imported_into_an_empty_database_is_restored_exactly(filled, repository_at):
     exported = export_json(filled, every_id(filled))
-    restored = repository_at(tmp_path / "restored.db")
+    restored = repository_at("restored")
 
     assert import_json(restored, exported) == 2
 
@@ -71,10 +84,10 @@ def test_a_file_that_is_not_our_export_is_refused_with_a_message(filled, raw):
         import_json(filled, raw)
 
 
-def test_a_damaged_export_imports_nothing(filled, tmp_path):
+def test_a_damaged_export_imports_nothing(filled, repository_at):
     data = json.loads(export_json(filled, every_id(filled)))
     del data["conversations"][1]["messages"][0]["role"]
-    restored = repository_at(tmp_path / "restored.db")
+    restored = repository_at("restored")
 
     with pytest.raises(ImportRefused, match="damaged"):
         import_json(restored, json.dumps(data))
@@ -90,12 +103,12 @@ def test_markdown_export_reads_like_the_conversation(filled):
     assert "> Error: Anthropic: the service is overloaded." in text
 
 
-def test_branches_survive_the_round_trip_even_when_message_ids_are_taken(filled, tmp_path):
+def test_branches_survive_the_round_trip_even_when_message_ids_are_taken(filled, repository_at):
     conversation_id = filled.list_conversations()[0].id
     question = filled.messages(conversation_id)[0]
     filled.add_message(conversation_id, Role.USER, "Edited question", Status.COMPLETE, "m", parent_id=None)
     exported = export_json(filled, every_id(filled))
-    busy = repository_at(tmp_path / "busy.db")
+    busy = repository_at("busy")
     other = busy.create_conversation("m")
     for number in range(10):  # this database already has messages with the exported ids
         busy.add_message(other.id, Role.USER, f"taken {number}", Status.COMPLETE, "m")
