@@ -9,11 +9,12 @@ from __future__ import annotations
 import re
 from urllib.parse import parse_qs, quote
 
-from nicegui import Client, app
+from nicegui import app
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.nicegui_hooks import open_page
 from app.security.access import Access
 from app.security.hosts import host_name, is_same_origin, origin_host
 from app.security.sign_in import adopt_pending_sign_in
@@ -180,7 +181,7 @@ def may_use_page(scope: Scope, client_id: str) -> bool:
     requester = (scope.get("session") or {}).get("id")
     if not client_id or requester is None:
         return False
-    client = Client.instances.get(client_id)
+    client = open_page(client_id)
     return client is None or client.request.session.get("id") == requester
 
 

@@ -24,10 +24,10 @@ from app.ui.conversation_list import ConversationList
 from app.ui.drafts import UPLOAD_ABOVE_CHARS, Drafts
 from app.ui.exchange_controls import ImportDialog, export_button
 from app.ui.guard import REFUSED, Guard
-from app.ui.incremental import Patch
-from app.ui.live_reply import LiveReply
 from app.ui.message_view import ReplyView, UserMessageView
 from app.ui.settings_dialog import SettingsDialog
+from app.ui.streaming.incremental import Patch
+from app.ui.streaming.live_reply import LiveReply
 from app.ui.theme import apply_theme, serve_static_files, theme_toggle
 
 CATALOG_WAIT_SECONDS = 2.0

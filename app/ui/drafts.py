@@ -1,47 +1,20 @@
 """Messages too long for the websocket: the browser posts them over HTTP just before it presses Send.
 
 NiceGUI's browser side refuses to send any websocket message over 1 MB, so a long paste never reaches the
-server through the text box. The Send button uploads such a text first, then sends as usual; the page takes the
-uploaded text instead of the box's value.
+server through the text box. The Send button (static/send.js) uploads such a text first, then sends as usual; the
+page takes the uploaded text instead of the box's value.
 """
 
 from __future__ import annotations
 
-from nicegui import Client, app
+from nicegui import app
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from app.nicegui_hooks import open_page
+
 # Below this, the text box's own value is on the server already (JSON-escaped it stays under 1 MB).
 UPLOAD_ABOVE_CHARS = 100_000
-
-SEND_SCRIPT = """
-<script>
-window.chatSend = async (emit) => {
-  if (window.chatOffline) return;  // kept in the box (and this browser) until the connection is back
-  window.chatFollow?.();
-  const box = document.querySelector('.composer textarea');
-  const text = box ? box.value : '';
-  let uploaded = false;
-  if (text.length > UPLOAD_ABOVE_CHARS) {
-    try {
-      const response = await fetch('/drafts/' + window.clientId, {method: 'POST', body: text,
-        headers: {'Content-Type': 'text/plain; charset=utf-8'}});
-      uploaded = response.ok;
-    } catch (error) { uploaded = false; }
-  }
-  emit({length: text.length, uploaded: uploaded});
-};
-// A lone surrogate (half of an emoji, cut) cannot travel as JSON nor be stored: it becomes U+FFFD as it is typed
-// or pasted, before the text box reports its value. Captured on the document, so this runs first.
-document.addEventListener('input', (event) => {
-  const box = event.target;
-  if (box instanceof HTMLTextAreaElement && box.value.isWellFormed && !box.value.isWellFormed()) {
-    box.value = box.value.toWellFormed();
-  }
-}, true);
-</script>
-<style>#too_long_message_popup { display: none !important; }</style>
-""".replace("UPLOAD_ABOVE_CHARS", str(UPLOAD_ABOVE_CHARS))
 
 
 class Drafts:
@@ -58,7 +31,7 @@ class Drafts:
         @app.post("/drafts/{client_id}", include_in_schema=False)
         async def upload(client_id: str, request: Request) -> Response:
             # Only the browser session that owns the page gets here (OwnPagesOnly, in app/security/middleware.py).
-            client = Client.instances.get(client_id)
+            client = open_page(client_id)
             if client is None:
                 return JSONResponse({"error": "No such page."}, status_code=404)
             if int(request.headers.get("content-length", self.max_bytes + 1)) > self.max_bytes:

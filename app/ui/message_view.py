@@ -9,10 +9,10 @@ from nicegui import ui
 from app.chat.branches import Version
 from app.chat.generation import STATS_FIELDS, Generation
 from app.storage.models import Message, Role, Status
-from app.ui.incremental import Patch
-from app.ui.live_reply import LiveReply
 from app.ui.markdown import render_markdown
-from app.ui.streaming_markdown import StreamingMarkdown
+from app.ui.streaming.incremental import Patch
+from app.ui.streaming.live_reply import LiveReply
+from app.ui.streaming.streaming_markdown import StreamingMarkdown
 
 STATUS_NOTES = {
     Status.STOPPED: "Stopped",

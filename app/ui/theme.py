@@ -1,4 +1,5 @@
-"""Page-wide styles and behaviour (static/chat.css, static/chat.js), and the light/dark/auto theme toggle."""
+"""Page-wide styles and behaviour (static/: chat.css, chat.js, patches.js, send.js), and the light/dark/auto
+theme toggle."""
 
 from __future__ import annotations
 
@@ -8,9 +9,8 @@ from pathlib import Path
 
 from nicegui import app, ui
 
-from app.ui.drafts import SEND_SCRIPT
+from app.ui.drafts import UPLOAD_ABOVE_CHARS
 from app.ui.markdown import CODE_STYLE
-from app.ui.streaming_markdown import PATCH_RECEIVER
 
 STATIC_DIR = Path(__file__).parent / "static"
 STATIC_ROUTE = "/static"
@@ -34,7 +34,11 @@ def apply_theme() -> None:
         f'<link rel="stylesheet" href="{_versioned("chat.css")}">'
     )
     ui.add_css(CODE_STYLE)
-    ui.add_body_html(f'<script src="{_versioned("chat.js")}"></script>' + PATCH_RECEIVER + SEND_SCRIPT)
+    ui.add_body_html(
+        f'<script src="{_versioned("chat.js")}"></script>'
+        f'<script src="{_versioned("patches.js")}"></script>'
+        f'<script src="{_versioned("send.js")}" data-upload-above="{UPLOAD_ABOVE_CHARS}"></script>'
+    )
 
 
 THEMES = {

@@ -16,7 +16,7 @@ from sqlalchemy.engine import make_url
 from app.chat.conversations import ConversationOptions
 from app.chat.refusals import InputRefused
 from app.storage.models import Status
-from app.ui.live_reply import LiveReply, live_replies
+from app.ui.streaming.live_reply import LiveReply, live_replies
 from tests.chat.test_service import OPENAI, reply_row
 from tests.fakes.provider_server import Reply
 from tests.waiting import eventually, finished

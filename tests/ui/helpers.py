@@ -5,7 +5,7 @@ from __future__ import annotations
 from nicegui import ui
 from nicegui.testing import User
 
-from app.ui.streaming_markdown import StreamingMarkdown
+from app.ui.streaming.streaming_markdown import StreamingMarkdown
 from tests.waiting import eventually  # noqa: F401  (the UI tests' way to wait, too)
 
 

@@ -113,7 +113,8 @@
   };
 
   // ---- The connection. NiceGUI shows a small corner notice (#popup, aria-hidden="false" while the socket is
-  // away); it is hidden by chat.css and replaced by a banner across the chat that says what happens to the text.
+  // away; NiceGUI has no public event for this: app/nicegui_hooks.py names the id and tests check it); it is
+  // hidden by chat.css and replaced by a banner across the chat that says what happens to the text.
   const banner = document.createElement("div");
   banner.id = "connection-banner";
   banner.setAttribute("role", "status");

@@ -7,21 +7,9 @@ import asyncio
 from nicegui import ui
 from nicegui.events import GenericEventArguments
 
+from app.nicegui_hooks import ShowsTextToTests
 from app.text import utf16_length
-from app.ui.incremental import IncrementalMarkdown, Patch
-
-# Installed once per page, before any patch can arrive: patches for an element not mounted yet wait here.
-PATCH_RECEIVER = """
-<script>
-window.chatReplies = new Map();
-window.chatPending = new Map();
-window.chatPatch = (id, seq, keep, stable, append) => {
-  const key = "c" + id, view = window.chatReplies.get(key);
-  if (view) view.applyPatch(seq, keep, stable, append);
-  else (window.chatPending.get(key) || window.chatPending.set(key, []).get(key)).push([seq, keep, stable, append]);
-};
-</script>
-"""
+from app.ui.streaming.incremental import IncrementalMarkdown, Patch
 
 # A tab that does not say it has a patch (its connection lost, say) gets the next one after this long anyway.
 SHOWN_TIMEOUT = 2.0
@@ -34,7 +22,7 @@ def template_literal(text: str) -> str:
     return f"`{escaped}`"
 
 
-class StreamingMarkdown(ui.element, component="streaming_markdown.js"):
+class StreamingMarkdown(ShowsTextToTests, ui.element, component="streaming_markdown.js"):
     def __init__(self, html: str, *, seq: int = 0, stable: int | None = None) -> None:
         super().__init__()
         self.classes("md-body").props('dir="auto"')
@@ -96,5 +84,5 @@ class StreamingMarkdown(ui.element, component="streaming_markdown.js"):
     def has_content(self) -> bool:
         return bool(self._html16)
 
-    def _displayed_contents(self, *, only_visible: bool) -> list:
-        return [self.html]
+    def shown_text(self) -> str:
+        return self.html

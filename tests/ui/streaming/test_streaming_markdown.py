@@ -8,10 +8,10 @@ import json
 import pytest
 from nicegui.testing import User
 
-from app.ui import streaming_markdown
-from app.ui.incremental import IncrementalMarkdown
 from app.ui.markdown import render_markdown
-from app.ui.streaming_markdown import StreamingMarkdown
+from app.ui.streaming import streaming_markdown
+from app.ui.streaming.incremental import IncrementalMarkdown
+from app.ui.streaming.streaming_markdown import StreamingMarkdown
 
 pytestmark = pytest.mark.usefixtures("app_env")
 

@@ -10,8 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from app.text import utf16_length, utf16_prefix
-from app.ui.incremental import IncrementalMarkdown, Patch
 from app.ui.markdown import render_markdown
+from app.ui.streaming.incremental import IncrementalMarkdown, Patch
 
 
 def apply(html: str, patch: Patch) -> str:
@@ -235,7 +235,7 @@ def test_windows_line_endings_split_across_updates_render_as_one_line_break():
 
 
 def test_patches_travel_as_template_literals_that_nothing_in_the_html_can_end_or_interpolate():
-    from app.ui.streaming_markdown import template_literal
+    from app.ui.streaming.streaming_markdown import template_literal
 
     assert template_literal('plain <p class="x">') == '`plain <p class="x">`'
     assert template_literal("a`b") == "`a\\`b`"

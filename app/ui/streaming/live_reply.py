@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 from app.chat.generation import Generation
 from app.listeners import Listeners
-from app.ui.incremental import IncrementalMarkdown, Patch
+from app.ui.streaming.incremental import IncrementalMarkdown, Patch
 
 # Updates are coalesced to at most one per frame: at 1,000+ tokens/s a browser could not show more anyway. Each tab
 # then takes them only as fast as it applies them (see StreamingMarkdown).
