@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from nicegui import ui
 
@@ -80,17 +81,20 @@ def message_root() -> ui.element:
     return ui.element("q-no-ssr")
 
 
+@dataclass(frozen=True)
+class MessageActions:
+    """What the buttons of a message do. Those left None are not shown."""
+
+    copy: Copier
+    retry: Callable[[], object] | None = None  # a reply: regenerate (None where it would answer the wrong question)
+    edit: Editor | None = None  # the person's own message: edit and send again
+    step: Stepper | None = None  # to another version of the message
+
+
 class UserMessageView:
-    def __init__(
-        self,
-        message: Message,
-        on_copy: Copier,
-        on_edit: Editor | None = None,
-        version: Version | None = None,
-        on_step: Stepper | None = None,
-    ) -> None:
+    def __init__(self, message: Message, actions: MessageActions, version: Version | None = None) -> None:
         self.message = message
-        self.on_copy, self.on_edit, self.version, self.on_step = on_copy, on_edit, version, on_step
+        self.actions, self.version = actions, version
         self.root = message_root().classes("msg msg-user").props(f"data-role={Role.USER.value}")
         self.root.props('role=article aria-label="You"').mark("user-message")
         self.show_text()
@@ -101,12 +105,12 @@ class UserMessageView:
             # Plain text, never markdown: what the person typed is shown exactly as typed.
             ui.label(self.message.content).classes("msg-text").props('dir="auto"')
             with ui.row().classes("items-center no-wrap gap-0"):
-                copy_button(self.on_copy, lambda: self.message.content)
-                if self.on_edit is not None:
+                copy_button(self.actions.copy, lambda: self.message.content)
+                if self.actions.edit is not None:
                     edit = ui.button(icon="edit", on_click=self.start_editing).classes("msg-copy")
                     edit.props('flat round dense size=sm aria-label=Edit title="Edit"')
-                if self.version is not None and self.on_step is not None:
-                    version_switcher(self.version, self.on_step)
+                if self.version is not None and self.actions.step is not None:
+                    version_switcher(self.version, self.actions.step)
 
     def start_editing(self) -> None:
         self.root.clear()
@@ -116,7 +120,8 @@ class UserMessageView:
             box.props('aria-label="Edit your message"')
 
             def save() -> object:
-                return self.on_edit(self.message, box.value or "")
+                assert self.actions.edit is not None
+                return self.actions.edit(self.message, box.value or "")
 
             # As in the message box: Enter saves and sends, Shift+Enter is a new line, Esc cancels.
             box.on("keydown.enter.exact", save, js_handler=ENTER_UNLESS_COMPOSING)
@@ -136,47 +141,62 @@ def typing_dots() -> ui.element:
 
 
 class ReplyView:
-    """A reply: a stored `message`, or one still streaming whose shared renderer is `live`."""
+    """A reply: one stored (`ReplyView.stored`) or one being written, shown by its shared renderer
+    (`ReplyView.streaming`)."""
 
     def __init__(
         self,
-        message: Message | None,
         model_label: str,
-        on_copy: Copier,
-        on_retry: Callable[[], None] | None = None,
-        live: LiveReply | None = None,
-        version: Version | None = None,
-        on_step: Stepper | None = None,
+        actions: MessageActions,
+        body: Callable[[], StreamingMarkdown],
+        text: Callable[[], str],
+        version: Version | None,
+        thinking: bool,
     ) -> None:
-        self.on_retry = on_retry
+        self.retry = actions.retry
         self.root = message_root().classes("msg msg-assistant").props(f"data-role={Role.ASSISTANT.value}")
         self.root.props("role=article").mark("reply")
         self.root.props["aria-label"] = model_label or "Assistant"  # set as a value: a model's name is not parsed
         with self.root:
             self.note = ui.label("").classes("msg-note").mark("context-note")
-            if live is not None:
-                self.body = StreamingMarkdown.following(live.markdown)
-            else:
-                self.body = StreamingMarkdown(render_markdown(message.content))
-            self.typing = typing_dots() if live is not None and not live.markdown.html else None
+            self.body = body()
+            self.typing = typing_dots() if thinking else None
             self.notice = ui.label("").classes("msg-notice")
             self.banner_slot = ui.element("div")
             with ui.row().classes("items-center gap-1 no-wrap"):
                 # The markdown as written, not the rendered page: what people paste into an editor or another chat.
-                copy_button(on_copy, lambda: live.generation.text if live is not None else message.content)
-                self.regenerate = ui.button(icon="refresh", on_click=lambda: self.on_retry and self.on_retry())
+                copy_button(actions.copy, text)
+                self.regenerate = ui.button(icon="refresh", on_click=lambda: self.retry and self.retry())
                 self.regenerate.props('flat round dense size=sm aria-label=Regenerate title="Regenerate"')
                 self.regenerate.classes("msg-copy").set_visibility(False)
-                if version is not None and on_step is not None:
-                    version_switcher(version, on_step)
+                if version is not None and actions.step is not None:
+                    version_switcher(version, actions.step)
                 self.footer = ui.label(model_label).classes("msg-footer")
         self._shown: dict[str, object] = {}
-        if live is not None:
-            self.show(None, live.generation)
-        elif message is not None:
-            self._show_state(message.status, message.error, None)
-            self._show_note(message.note)
-            self._set_footer(model_label + reply_stats(**message_stats(message)))
+
+    @classmethod
+    def stored(
+        cls, message: Message, model_label: str, actions: MessageActions, version: Version | None = None
+    ) -> ReplyView:
+        def body() -> StreamingMarkdown:
+            return StreamingMarkdown(render_markdown(message.content))
+
+        view = cls(model_label, actions, body, lambda: message.content, version, thinking=False)
+        view._show_state(message.status, message.error, None)
+        view._show_note(message.note)
+        view._set_footer(model_label + reply_stats(**message_stats(message)))
+        return view
+
+    @classmethod
+    def streaming(cls, live: LiveReply, actions: MessageActions, version: Version | None = None) -> ReplyView:
+        def body() -> StreamingMarkdown:
+            return StreamingMarkdown.following(live.markdown)
+
+        generation = live.generation
+        thinking = not live.markdown.html
+        view = cls(generation.model.label, actions, body, lambda: generation.text, version, thinking)
+        view.show(None, generation)
+        return view
 
     def show(self, patch: Patch | None, generation: Generation) -> None:
         if patch is not None:
@@ -200,7 +220,7 @@ class ReplyView:
             self.notice.set_text(note)
             self.notice.set_visibility(bool(note))
         if self._changed("status", status):
-            self.regenerate.set_visibility(self.on_retry is not None and status != Status.STREAMING)
+            self.regenerate.set_visibility(self.retry is not None and status != Status.STREAMING)
             self.root.props(f"data-status={status.value}")
             self._shown["error"] = error if status == Status.ERROR else None
             self._show_error(self._shown["error"])
@@ -218,8 +238,8 @@ class ReplyView:
 
     def drop_retry(self) -> None:
         """Once a newer message follows, retrying this reply would answer the wrong question."""
-        if self.on_retry is not None:
-            self.on_retry = None
+        if self.retry is not None:
+            self.retry = None
             self.regenerate.set_visibility(False)
             self._show_error(self._shown.get("error"))
 
@@ -232,7 +252,7 @@ class ReplyView:
             with ui.row().classes("items-center no-wrap gap-2"):
                 ui.icon("error_outline", color="negative")
                 ui.label(error).classes("msg-error-text")
-            if self.on_retry is not None:
-                ui.button("Retry", icon="refresh", on_click=self.on_retry).props(
+            if self.retry is not None:
+                ui.button("Retry", icon="refresh", on_click=self.retry).props(
                     "flat dense no-caps color=negative aria-label=Retry"
                 )

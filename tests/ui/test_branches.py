@@ -35,6 +35,7 @@ async def test_editing_a_message_resends_it_and_keeps_the_original_branch(user: 
     await eventually(lambda: assert_status(replies(user)[-1], "complete"))
     await send(user, "A city to visit?")
     await eventually(lambda: "Lyon is nice." in reply_text(replies(user)[-1]))
+    await eventually(lambda: assert_status(replies(user)[-1], "complete"))  # else the edit waits for it, refused
 
     click_labelled(user, "Edit", index=0)
     user.find(marker="edit-box").clear().type("Capital of Italy?")
