@@ -207,29 +207,43 @@ def retry_after_seconds(headers: Mapping[str, str] | None) -> float | None:
         return None
 
 
+@dataclass(frozen=True)
+class ErrorRule:
+    """An HTTP status or an error type (the body's `type` or `code`) that says what kind of error it is."""
+
+    kind: ErrorKind
+    transient: bool
+    statuses: frozenset[int] = frozenset()
+    types: frozenset[str] = frozenset()
+    both: bool = False  # the status and the type must both match
+
+    def matches(self, status_code: int, error_type: str | None) -> bool:
+        status, named = status_code in self.statuses, error_type in self.types
+        return (status and named) if self.both else (status or named)
+
+
+# The first rule that matches decides; none: an upstream error, worth retrying.
+ERROR_RULES = (
+    # Out of quota: waiting will not bring it back.
+    ErrorRule(ErrorKind.RATE_LIMIT, False, frozenset({429}), frozenset({"insufficient_quota"}), both=True),
+    ErrorRule(ErrorKind.RATE_LIMIT, True, frozenset({429}), frozenset({"rate_limit_error", "rate_limit_exceeded"})),
+    ErrorRule(ErrorKind.OVERLOADED, True, frozenset({529}), frozenset({"overloaded_error"})),
+    ErrorRule(ErrorKind.AUTH, False, frozenset({401, 403}), frozenset({"authentication_error", "permission_error"})),
+    ErrorRule(ErrorKind.NOT_FOUND, False, frozenset({404}), frozenset({"not_found_error"})),
+    ErrorRule(ErrorKind.TIMEOUT, True, frozenset({408})),
+    # 409 (a conflict, e.g. a request still being processed) is worth a retry: it falls through.
+    ErrorRule(ErrorKind.BAD_REQUEST, False, frozenset(range(400, 500)) - {409}),
+)
+
+
 def error_from_status(
     provider: str, status_code: int, body: object, headers: Mapping[str, str] | None, fallback: str
 ) -> ProviderError:
     """Classify an HTTP status (or an error event inside a 200 stream) into one user-facing error."""
     error_type, detail = _error_type_and_message(body)
-    detail = detail or fallback
-    if status_code == 429 and error_type == "insufficient_quota":
-        kind, transient = ErrorKind.RATE_LIMIT, False  # waiting will not bring the quota back
-    elif status_code == 429 or error_type in {"rate_limit_error", "rate_limit_exceeded"}:
-        kind, transient = ErrorKind.RATE_LIMIT, True
-    elif status_code == 529 or error_type == "overloaded_error":
-        kind, transient = ErrorKind.OVERLOADED, True
-    elif status_code in (401, 403) or error_type in {"authentication_error", "permission_error"}:
-        kind, transient = ErrorKind.AUTH, False
-    elif status_code == 404 or error_type == "not_found_error":
-        kind, transient = ErrorKind.NOT_FOUND, False
-    elif status_code == 408:
-        kind, transient = ErrorKind.TIMEOUT, True
-    elif 400 <= status_code < 500 and status_code != 409:
-        kind, transient = ErrorKind.BAD_REQUEST, False
-    else:
-        kind, transient = ErrorKind.UPSTREAM, True
-    return ProviderError(kind, provider, detail, status_code, retry_after_seconds(headers), transient)
+    rule = next((rule for rule in ERROR_RULES if rule.matches(status_code, error_type)), None)
+    kind, transient = (rule.kind, rule.transient) if rule else (ErrorKind.UPSTREAM, True)
+    return ProviderError(kind, provider, detail or fallback, status_code, retry_after_seconds(headers), transient)
 
 
 def connection_error(provider: str, error: BaseException, timed_out: bool = False) -> ProviderError:

@@ -3,6 +3,7 @@ each one instead (they take precedence: a server configured by its environment s
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from app.providers.anthropic_chat import AnthropicProvider
@@ -23,16 +24,18 @@ class ConnectionKind:
     variables: tuple[str, ...]  # the environment variables that configure it (the first sets it up)
 
     def make(self, key: str | None, base_url: str | None, timeouts: Timeouts) -> Provider:
-        base_url = base_url or None
-        if self.kind == "openai":
-            return OpenAIProvider(key or "", base_url, timeouts)
-        if self.kind == "anthropic":
-            return AnthropicProvider(key or "", base_url, timeouts)
-        if self.kind == "together":
-            return TogetherProvider(key or "", base_url, timeouts)
-        if self.kind == "ollama":
-            return ollama_provider(base_url or self.url_hint, timeouts)
-        return compatible_provider(base_url or "", key, timeouts)
+        return MAKERS[self.kind](key or None, base_url or None, self.url_hint, timeouts)
+
+
+Maker = Callable[[str | None, str | None, str, Timeouts], Provider]
+# Each kind's provider from what the Connections page keeps: (key, base URL, the kind's usual address, timeouts).
+MAKERS: dict[str, Maker] = {
+    "openai": lambda key, url, _usual, timeouts: OpenAIProvider(key or "", url, timeouts),
+    "anthropic": lambda key, url, _usual, timeouts: AnthropicProvider(key or "", url, timeouts),
+    "together": lambda key, url, _usual, timeouts: TogetherProvider(key or "", url, timeouts),
+    "ollama": lambda _key, url, usual, timeouts: ollama_provider(url or usual, timeouts),
+    "compat": lambda key, url, _usual, timeouts: compatible_provider(url or "", key, timeouts),
+}
 
 
 KINDS = {

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlmodel import col, delete, select
+from sqlmodel import col
 
 from app.storage.models import ProviderConnection
 from app.storage.store import Store
@@ -14,15 +14,10 @@ class ConnectionStore(Store):
     """One row per kind of provider."""
 
     def provider_connections(self) -> Sequence[ProviderConnection]:
-        with self._session() as session:
-            return session.exec(select(ProviderConnection).order_by(col(ProviderConnection.kind))).all()
+        return self._all(ProviderConnection, col(ProviderConnection.kind))
 
     def save_provider_connection(self, connection: ProviderConnection) -> None:
-        with self._session() as session:
-            session.merge(connection)
-            session.commit()
+        self._keep(connection)
 
     def delete_provider_connection(self, kind: str) -> None:
-        with self._session() as session:
-            session.exec(delete(ProviderConnection).where(col(ProviderConnection.kind) == kind))
-            session.commit()
+        self._forget(ProviderConnection, col(ProviderConnection.kind) == kind)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlmodel import col, delete, select
+from sqlmodel import col
 
 from app.storage.models import SystemPreset
 from app.storage.store import Store
@@ -14,13 +14,10 @@ class PresetStore(Store):
     """Presets by name."""
 
     def presets(self) -> Sequence[SystemPreset]:
-        with self._session() as session:
-            return session.exec(select(SystemPreset).order_by(col(SystemPreset.name))).all()
+        return self._all(SystemPreset, col(SystemPreset.name))
 
     def save_preset(self, name: str, text: str) -> None:
-        with self._session() as session:
-            session.merge(SystemPreset(name=name, text=text))
-            session.commit()
+        self._keep(SystemPreset(name=name, text=text))
 
     def rename_preset(self, name: str, new_name: str) -> None:
         with self._session() as session:
@@ -31,6 +28,4 @@ class PresetStore(Store):
                 session.commit()
 
     def delete_preset(self, name: str) -> None:
-        with self._session() as session:
-            session.exec(delete(SystemPreset).where(col(SystemPreset.name) == name))
-            session.commit()
+        self._forget(SystemPreset, col(SystemPreset.name) == name)

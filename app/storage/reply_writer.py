@@ -114,11 +114,7 @@ class ReplyWriter:
             return retry_in
         snapshot = [(record, record.text, record.final) for record in batch]
         try:
-            self.repository.write_replies(
-                pieces=[(r.message_id, text[r.written :]) for r, text, final in snapshot if final is None],
-                finals=[(r.message_id, {**final, "content": text}) for r, text, final in snapshot if final],
-                connection=connection,
-            )
+            self.repository.write_replies(*_pieces_and_finals(snapshot), connection=connection)
         except Exception as error:  # the database's (locked, full, gone) or not: the writer must live on
             if not isinstance(error, SQLAlchemyError | OSError):
                 log.exception("Saving replies failed unexpectedly")
@@ -163,6 +159,13 @@ class ReplyWriter:
             return False
         time.sleep(max(0.0, min(seconds, self._give_up_at - time.monotonic())))
         return time.monotonic() >= self._give_up_at
+
+
+def _pieces_and_finals(snapshot: list[tuple[ReplyRecord, str, dict | None]]) -> tuple[list, list]:
+    """What is new of each reply still being written, and the whole of each reply that ended."""
+    pieces = [(record.message_id, text[record.written :]) for record, text, final in snapshot if final is None]
+    finals = [(record.message_id, {**final, "content": text}) for record, text, final in snapshot if final]
+    return pieces, finals
 
 
 def _tell(record: ReplyRecord, callback: Callable[..., None], *args: object) -> None:

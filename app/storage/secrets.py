@@ -15,6 +15,4 @@ class SecretStore(Store):
             return row.value if row else None
 
     def keep_secret(self, name: str, value: str) -> None:
-        with self._session() as session:
-            session.merge(AppSecret(name=name, value=value))
-            session.commit()
+        self._keep(AppSecret(name=name, value=value))

@@ -3,7 +3,7 @@ and loaded page by page as the person scrolls."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
@@ -90,16 +90,35 @@ class ConversationList:
     def render(self) -> None:
         """Brings the list up to date by changing only what changed: it is redrawn after every message sent and
         every reply, and rebuilding a list of conversations each time would send thousands of elements."""
+        wanted = self._wanted_rows(self._found())
+        keys = {key for key, _, _ in wanted}
+        for key in [shown for shown in self.rows if shown not in keys]:
+            self.column.remove(self.rows.pop(key).element)
+        for index, (key, look, conversation) in enumerate(wanted):
+            row = self._row_showing(key, look, conversation)
+            if conversation is not None and row.writing is not None:
+                row.writing.set_visibility(self.service.replies.is_writing(conversation.id))
+            if self.column.default_slot.children.index(row.element) != index:
+                row.element.move(self.column, target_index=index)
+
+    def _found(self) -> Sequence[Conversation]:
+        """What the search finds, or the conversations shown so far (and whether more follow them)."""
         typed = (self.search.value or "").strip()
-        found = (
-            self.service.conversations.search(typed) if typed else self.service.conversations.list(limit=self.shown + 1)
-        )
-        has_more = not typed and len(found) > self.shown
-        found = found[: self.shown] if not typed else found
+        conversations = self.service.conversations
+        if typed:
+            found = conversations.search(typed)
+            self.more_slot.set_visibility(False)
+        else:
+            found = conversations.list(limit=self.shown + 1)
+            self.more_slot.set_visibility(len(found) > self.shown)
+            found = found[: self.shown]
         self.nothing_found.set_visibility(bool(typed) and not found)
-        self.more_slot.set_visibility(has_more)
+        return found
+
+    def _wanted_rows(self, found: Sequence[Conversation]) -> list[tuple[str, RowLook | str, Conversation | None]]:
+        """Headings and rows in the order shown; the list's order (pinned, then by last use) keeps groups
+        together."""
         today = datetime.now().astimezone().date()
-        # Headings and rows in the order shown; the list's order (pinned, then by last use) keeps groups together.
         wanted: list[tuple[str, RowLook | str, Conversation | None]] = []
         last_group = None
         for conversation in found:
@@ -107,21 +126,18 @@ class ConversationList:
                 wanted.append((f"group:{group}", group, None))
                 last_group = group
             wanted.append((conversation.id, self._look(conversation), conversation))
-        keys = {key for key, _, _ in wanted}
-        for key in [shown for shown in self.rows if shown not in keys]:
-            self.column.remove(self.rows.pop(key).element)
-        for index, (key, look, conversation) in enumerate(wanted):
-            row = self.rows.get(key)
-            if row is not None and row.look != look:
-                self.column.remove(row.element)
-                row = None
-            if row is None:
-                with self.column:
-                    row = self.rows[key] = self._row(conversation, look) if conversation else self._heading(look)
-            if conversation is not None and row.writing is not None:
-                row.writing.set_visibility(self.service.replies.is_writing(conversation.id))
-            if self.column.default_slot.children.index(row.element) != index:
-                row.element.move(self.column, target_index=index)
+        return wanted
+
+    def _row_showing(self, key: str, look: RowLook | str, conversation: Conversation | None) -> Row:
+        """The row for `key`, built again only when what it shows changed."""
+        row = self.rows.get(key)
+        if row is not None and row.look != look:
+            self.column.remove(row.element)
+            row = None
+        if row is None:
+            with self.column:
+                row = self.rows[key] = self._row(conversation, look) if conversation else self._heading(look)
+        return row
 
     def _heading(self, group: str) -> Row:
         return Row(ui.label(group).classes("conversation-group").mark("conversation-group"), group)

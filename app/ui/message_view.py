@@ -47,17 +47,28 @@ def reply_stats(
     output, estimated = output_tokens, False
     if output is None and content:
         output, estimated = max(1, round(len(content) / 4)), True
-    parts = []
-    if first_token_ms is not None:
-        parts.append(f"{first_token_ms / 1000:.2f} s to first token")
+    mark = "~" if estimated else ""
+    parts = [
+        f"{first_token_ms / 1000:.2f} s to first token" if first_token_ms is not None else None,
+        _speed(output, first_token_ms, duration_ms, mark),
+        _token_counts(input_tokens, output, mark),
+    ]
+    return "".join(f" · {part}" for part in parts if part)
+
+
+def _speed(output: int | None, first_token_ms: int | None, duration_ms: int | None, mark: str) -> str | None:
     writing_ms = (duration_ms or 0) - (first_token_ms or 0)
-    if output and first_token_ms is not None and writing_ms > 0:
-        parts.append(f"{'~' if estimated else ''}{output / (writing_ms / 1000):.0f} tok/s")
-    if output or input_tokens is not None:
-        tokens_in = "?" if input_tokens is None else f"{input_tokens:,}"
-        tokens_out = "?" if output is None else f"{'~' if estimated else ''}{output:,}"
-        parts.append(f"{tokens_in} in / {tokens_out} out")
-    return "".join(f" · {part}" for part in parts)
+    if not output or first_token_ms is None or writing_ms <= 0:
+        return None
+    return f"{mark}{output / (writing_ms / 1000):.0f} tok/s"
+
+
+def _token_counts(input_tokens: int | None, output: int | None, mark: str) -> str | None:
+    if not output and input_tokens is None:
+        return None
+    tokens_in = "?" if input_tokens is None else f"{input_tokens:,}"
+    tokens_out = "?" if output is None else f"{mark}{output:,}"
+    return f"{tokens_in} in / {tokens_out} out"
 
 
 Stepper = Callable[[int], None]  # -1: the version before, +1: the one after

@@ -173,15 +173,20 @@ async def test_retry_asks_again_without_the_failed_attempt_in_the_context(servic
     )
 
 
-async def test_a_reply_goes_on_when_its_page_stops_listening(service, fakes):
-    fakes["openai"].play(Reply(tokens=["a", "b", "c"], delay=0.05))
+async def test_a_reply_goes_on_when_its_page_stops_listening_mid_reply(service, fakes):
+    fakes["openai"].play(Reply(tokens=["a", "b", "c", "d"], delay=0.1))
     generation = await service.replies.send(None, "Hi", OPENAI)
-    unsubscribe = generation.subscribe(lambda g: None)
+    heard: list[str] = []
+    unsubscribe = generation.subscribe(lambda g: heard.append(g.text))
+    await eventually(lambda: generation.text)  # the page has seen the first token
 
-    unsubscribe()
+    unsubscribe()  # and closes, with the reply half written
+    heard_before_leaving = list(heard)
     await finished(generation)
 
-    assert generation.status == Status.COMPLETE and generation.text == "abc"
+    assert heard == heard_before_leaving, "nothing reaches a page that stopped listening"
+    assert generation.status == Status.COMPLETE and generation.text == "abcd"
+    assert reply_row(service, generation.conversation_id).content == "abcd"
 
 
 async def test_a_second_send_while_a_reply_streams_is_refused_so_replies_never_interleave(service, fakes):

@@ -179,6 +179,13 @@ def test_after_sign_in_only_this_apps_own_pages_are_a_destination(target):
     assert safe_next("/c/AbC-12_x") == "/c/AbC-12_x"
 
 
+@pytest.mark.parametrize("target", ["/", "/c/AbC-12_x", "/connections", "/c/" + "a" * 64])
+def test_after_sign_in_the_page_asked_for_is_where_one_lands(target):
+    from app.ui.login_page import safe_next
+
+    assert safe_next(target) == target
+
+
 async def test_a_signed_in_visitor_sent_to_another_site_stays_here(password_env, user: User):
     await user.open("/")
     await sign_in(user)
