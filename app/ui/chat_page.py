@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from nicegui import app, ui
@@ -55,18 +56,14 @@ class ChatPage:
         self.guard = Guard(self._signed_in)
         self.client = ui.context.client
         self.new_conversation_options: ConversationOptions | None = None  # set before the first message
-        self._unwatch = None
+        self._unwatch: Callable[[], None] | None = None
         self._gone = False
-
-    async def build(self) -> None:
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self.parts.models.ready.wait(), CATALOG_WAIT_SECONDS)
         apply_theme()
-        self._build_drawer()
+        self.drawer, self.conversation_list = self._build_drawer()
         current = self._current_id
         self.header = ChatHeader(
             self.service,
-            self.parts.models,
+            parts.models,
             current,
             self.guard,
             self.drawer.toggle,
@@ -79,9 +76,14 @@ class ChatPage:
             self.system_note.classes("system-note").mark("system-prompt")
             self._show_system_prompt(self.service.conversations.options(self.conversation_id))
             actions = ListActions(
-                self.copy, self.retry, self.edit_message, self.switch_version, self._signed_in,
-                self._show_streaming, self._on_reply_ended,
-            )  # fmt: skip
+                copy=self.copy,
+                retry=self.retry,
+                edit=self.edit_message,
+                switch=self.switch_version,
+                signed_in=self._signed_in,
+                streaming=self._show_streaming,
+                reply_ended=self._on_reply_ended,
+            )
             self.message_list = MessageList(self.service, self.parts.models, current, actions)
         self.composer = Composer(
             self.parts.drafts, self.parts.max_message_chars, self.send, self.stop, lambda: self._path()
@@ -94,18 +96,16 @@ class ChatPage:
         )
         self.client.on_delete(self._forget)
 
-    def _build_drawer(self) -> None:
+    def _build_drawer(self) -> tuple[ui.left_drawer, ConversationList]:
         # Open beside the chat on a wide screen; on a phone it folds away behind the menu button. It takes the
         # footer's corner too, so the message box is centred on the chat, as the messages are.
-        with ui.left_drawer(value=None, bottom_corner=True).classes("p-3") as self.drawer:
+        with ui.left_drawer(value=None, bottom_corner=True).classes("p-3") as drawer:
             new_chat = ui.button("New chat", icon="add", on_click=lambda: ui.navigate.to("/"))
             new_chat.props('outline no-caps aria-label="New chat"').classes("w-full")
-            self.conversation_list = ConversationList(
-                self.service, self.parts.drawer_page_size, self._current_id, self.guard
-            )
+            conversations = ConversationList(self.service, self.parts.drawer_page_size, self._current_id, self.guard)
             connect = ui.button("Connections", icon="hub", on_click=lambda: ui.navigate.to("/connections"))
             connect.props('flat no-caps aria-label="Connections"').classes("w-full mt-4")
-            import_dialog = ImportDialog(self.service, self.guard, self.conversation_list.render)
+            import_dialog = ImportDialog(self.service, self.guard, conversations.render)
             import_button = ui.button("Import", icon="upload", on_click=import_dialog.open).classes("w-full")
             import_button.props('flat no-caps aria-label="Import"')
             keys_dialog = ApiKeysDialog(self.parts.keys, self._signed_in, self.copy)
@@ -115,6 +115,7 @@ class ChatPage:
             if self.parts.access.required:
                 sign_out = ui.button("Sign out", icon="logout", on_click=self.sign_out).classes("w-full")
                 sign_out.props('flat no-caps aria-label="Sign out"')
+        return drawer, conversations
 
     # -- what the person does
 
@@ -239,8 +240,17 @@ def register_pages(
 
     @ui.page("/", title="Chat")
     async def new_conversation_page() -> None:
-        await ChatPage(parts, None).build()
+        await models_listed(models)
+        ChatPage(parts, None)
 
     @ui.page("/c/{conversation_id}", title="Chat")
     async def conversation_page(conversation_id: str) -> None:
-        await ChatPage(parts, conversation_id).build()
+        await models_listed(models)
+        ChatPage(parts, conversation_id)
+
+
+async def models_listed(models: ModelCatalog) -> None:
+    """Right after start-up the providers may still be listing their models: a page waits a moment for them
+    rather than offer an empty Model selector (then shows what there is)."""
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(models.ready.wait(), CATALOG_WAIT_SECONDS)
