@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -46,7 +47,42 @@ class ContextTrimmed:
     context_tokens: int
 
 
-StreamEvent = TextDelta | Usage | Finish | Queued | Loading | ContextTrimmed
+@dataclass(frozen=True)
+class ToolCallStarted:
+    """The model began a call of tool `name`; its arguments follow in pieces."""
+
+    id: str
+    name: str
+
+
+@dataclass(frozen=True)
+class ToolCallArgumentsDelta:
+    id: str
+    fragment: str  # the next piece of the arguments' JSON text, as the model writes it
+
+
+@dataclass(frozen=True)
+class ToolCallReady:
+    """A whole call. `arguments` is None when what the model wrote (`raw_arguments`) is not a JSON object: the
+    call cannot run, and the model is told so."""
+
+    id: str
+    name: str
+    arguments: dict | None
+    raw_arguments: str
+
+
+StreamEvent = (
+    TextDelta
+    | Usage
+    | Finish
+    | Queued
+    | Loading
+    | ContextTrimmed
+    | ToolCallStarted
+    | ToolCallArgumentsDelta
+    | ToolCallReady
+)
 # Events that say the reply is waiting for the model, not that the model went silent.
 WAITING_EVENTS = (Queued, Loading)
 
@@ -65,9 +101,34 @@ class Timeouts:
 
 
 @dataclass(frozen=True)
-class ChatTurn:
-    role: str  # "user" or "assistant"
+class ToolSpec:
+    """A tool offered to the model: its name, what it does, and its arguments' JSON Schema."""
+
+    name: str
+    description: str
+    input_schema: dict
+
+
+@dataclass(frozen=True)
+class ToolCall:
+    id: str
+    name: str
+    arguments: dict
+
+
+@dataclass(frozen=True)
+class ToolResult:
+    call_id: str
     content: str
+    is_error: bool = False
+
+
+@dataclass(frozen=True)
+class ChatTurn:
+    role: str  # "user", "assistant" or "tool" (the results of the assistant turn's calls before it)
+    content: str
+    tool_calls: tuple[ToolCall, ...] = ()  # an assistant turn: the calls it made
+    tool_results: tuple[ToolResult, ...] = ()  # a tool turn: what each call gave
 
 
 @dataclass(frozen=True)
@@ -77,11 +138,23 @@ class ChatRequest:
     max_output_tokens: int
     system: str | None = None
     temperature: float | None = None
+    tools: tuple[ToolSpec, ...] = ()
 
     @property
     def sampling(self) -> dict:
         """Optional sampling arguments, named as all three APIs name them; absent ones use the model's default."""
         return {"temperature": self.temperature} if self.temperature is not None else {}
+
+
+def parsed_arguments(raw: str) -> dict | None:
+    """A tool call's arguments as the model wrote them: a JSON object (nothing at all is no arguments), else None."""
+    if not raw.strip():
+        return {}
+    try:
+        arguments = json.loads(raw)
+    except ValueError:
+        return None
+    return arguments if isinstance(arguments, dict) else None
 
 
 class ErrorKind(StrEnum):

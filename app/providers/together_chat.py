@@ -7,14 +7,15 @@ from collections.abc import AsyncIterator, Sequence
 import httpx
 import together
 
-from app.providers.base import ChatRequest, Provider, StreamEvent, Timeouts
+from app.providers.base import Capabilities, ChatRequest, Provider, StreamEvent, Timeouts
 from app.providers.errors import require_event_stream, translated_errors
-from app.providers.openai_chat import events_from_chunk, streaming_body
+from app.providers.openai_chat import ToolCallJoiner, events_from_chunk, streaming_body
 
 
 class TogetherProvider(Provider):
     id = "together"
     label = "Together"
+    capabilities = Capabilities(streams_tool_calls=True)
     fallback_models = (
         "meta-llama/Llama-3.3-70B-Instruct-Turbo",
         "deepseek-ai/DeepSeek-V3",
@@ -44,6 +45,7 @@ class TogetherProvider(Provider):
 
     async def stream(self, request: ChatRequest) -> AsyncIterator[StreamEvent]:
         body = streaming_body(request, "max_tokens")
+        calls = ToolCallJoiner()
         with translated_errors(self.label, together, httpx):
             # Plain decoded chunks, as for OpenAI (see events_from_chunk).
             stream = await self.client.post(
@@ -52,5 +54,5 @@ class TogetherProvider(Provider):
             async with stream:
                 require_event_stream(self.label, stream.response)
                 async for chunk in stream:
-                    for event in events_from_chunk(chunk):
+                    for event in events_from_chunk(chunk, calls):
                         yield event

@@ -25,6 +25,17 @@ DEFAULT_MODELS = {
 
 
 @dataclass
+class FakeToolCall:
+    """A tool call the fake model makes: `arguments` is the JSON text it writes (it may be broken), sent in
+    `pieces` fragments the way each provider streams them."""
+
+    name: str
+    arguments: str = "{}"
+    id: str = field(default_factory=lambda: "call_" + secrets.token_hex(4))
+    pieces: int = 3
+
+
+@dataclass
 class Reply:
     """A streamed reply. `fail_after`/`drop_after`: after that many tokens, send an error event / cut the socket."""
 
@@ -43,6 +54,7 @@ class Reply:
     garbage_after: int | None = None
     garbage: bytes = b"data: {not json\n\n"
     rate: float | None = None  # tokens per second, paced by the clock (for benchmarks); overrides `delay`
+    tool_calls: list[FakeToolCall] = field(default_factory=list)  # after the text; the finish becomes tool calls
     sent_at: list[float] = field(default_factory=list)  # wall-clock time each token was written
 
     @property
@@ -244,7 +256,11 @@ class FakeProviderServer:
             if sent % 5 == 4:
                 await _send_chunk(writer, encoder.keep_alive())
             await _send_chunk(writer, encoder.token(token))
-        await _send_chunk(writer, encoder.finish(reply.finish, reply.input_tokens, len(reply.tokens)))
+        finish = reply.finish
+        if reply.tool_calls:
+            await _send_chunk(writer, encoder.tool_calls(reply.tool_calls))
+            finish = "tool_calls"
+        await _send_chunk(writer, encoder.finish(finish, reply.input_tokens, len(reply.tokens)))
         return await _end_chunks(writer)
 
     async def _play_paced(

@@ -6,11 +6,17 @@ import json
 import time
 
 FINISH_REASONS = {
-    "openai": {"stop": "stop", "length": "length"},
-    "ollama": {"stop": "stop", "length": "length"},
-    "together": {"stop": "eos", "length": "length"},
-    "anthropic": {"stop": "end_turn", "length": "max_tokens"},
+    "openai": {"stop": "stop", "length": "length", "tool_calls": "tool_calls"},
+    "ollama": {"stop": "stop", "length": "length", "tool_calls": "tool_calls"},
+    "together": {"stop": "eos", "length": "length", "tool_calls": "tool_calls"},
+    "anthropic": {"stop": "end_turn", "length": "max_tokens", "tool_calls": "tool_use"},
 }
+
+
+def fragments(text: str, pieces: int) -> list[str]:
+    """`text` cut into `pieces` parts (some may be empty), as a model streams a call's arguments."""
+    size = max(1, -(-len(text) // max(1, pieces)))
+    return [text[i : i + size] for i in range(0, len(text), size)] or [""]
 
 
 def sse(data: dict | str, event: str | None = None) -> bytes:
@@ -61,6 +67,7 @@ class ChunkEncoder:
         self.model = model
         self.include_usage = include_usage
         self.created = int(time.time())
+        self.text_block_open = True  # Anthropic's first content block, closed at the end or before a tool call
 
     def _openai_chunk(
         self, delta: dict, finish: str | None = None, usage: dict | None = None, choices: bool = True
@@ -76,7 +83,7 @@ class ChunkEncoder:
                 "logprobs": None,
                 "finish_reason": finish,
                 "seed": None,
-                "delta": {"token_id": 1, "role": "assistant", **delta, "tool_calls": None},
+                "delta": {"token_id": 1, "role": "assistant", "tool_calls": None, **delta},
             }
         chunk = {
             "id": "chatcmpl-fake",
@@ -121,6 +128,50 @@ class ChunkEncoder:
             return sse(delta, "content_block_delta")
         return self._openai_chunk({"content": text})
 
+    def tool_calls(self, calls: list) -> bytes:
+        """Calls after the text, in parallel, each provider's way: OpenAI and Together send an index's id and name
+        first, then argument fragments under that index; Ollama sends each call whole, every one at index 0;
+        Anthropic opens a `tool_use` block per call, streams `input_json_delta` (the first one empty, pings
+        between), and closes it."""
+        if self.dialect == "anthropic":
+            self.text_block_open = False  # the text block closes before the first tool_use block opens
+            close_text = sse({"type": "content_block_stop", "index": 0}, "content_block_stop")
+            return close_text + b"".join(self._anthropic_tool_use(n, call) for n, call in enumerate(calls, start=1))
+        if self.dialect == "ollama":
+            return b"".join(
+                self._openai_chunk(
+                    {
+                        "tool_calls": [
+                            self._call_start(0, call) | {"function": {"name": call.name, "arguments": call.arguments}}
+                        ]
+                    }
+                )
+                for call in calls
+            )
+        out = b""
+        for index, call in enumerate(calls):
+            out += self._openai_chunk({"tool_calls": [self._call_start(index, call)]})
+        for index, call in enumerate(calls):  # interleaved with the others', as parallel calls come
+            for piece in fragments(call.arguments, call.pieces):
+                out += self._openai_chunk({"tool_calls": [{"index": index, "function": {"arguments": piece}}]})
+        return out
+
+    @staticmethod
+    def _call_start(index: int, call) -> dict:
+        return {"index": index, "id": call.id, "type": "function", "function": {"name": call.name, "arguments": ""}}
+
+    def _anthropic_tool_use(self, index: int, call) -> bytes:
+        block = {"type": "tool_use", "id": call.id, "name": call.name, "input": {}}
+        out = sse({"type": "content_block_start", "index": index, "content_block": block}, "content_block_start")
+        for piece in ["", *fragments(call.arguments, call.pieces)]:
+            delta = {
+                "type": "content_block_delta",
+                "index": index,
+                "delta": {"type": "input_json_delta", "partial_json": piece},
+            }
+            out += sse(delta, "content_block_delta") + sse({"type": "ping"}, "ping")
+        return out + sse({"type": "content_block_stop", "index": index}, "content_block_stop")
+
     def keep_alive(self) -> bytes:
         """What servers send between tokens: a ping, or an OpenAI-style chunk with no choices."""
         if self.dialect == "anthropic":
@@ -137,8 +188,9 @@ class ChunkEncoder:
             "total_tokens": input_tokens + output_tokens,
         }
         if self.dialect == "anthropic":
+            close_text = sse({"type": "content_block_stop", "index": 0}, "content_block_stop")
             return (
-                sse({"type": "content_block_stop", "index": 0}, "content_block_stop")
+                (close_text if self.text_block_open else b"")
                 + sse(
                     {
                         "type": "message_delta",

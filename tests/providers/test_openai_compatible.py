@@ -126,9 +126,9 @@ async def test_an_openai_compatible_server_needs_no_key(ollama, database_url):
 
 
 def test_chunks_of_an_unexpected_shape_from_a_compatible_server_are_skipped_not_fatal():
-    from app.providers.openai_chat import events_from_chunk
+    from app.providers.openai_chat import ToolCallJoiner, events_from_chunk
 
-    assert events_from_chunk("keep-alive") == []
-    assert events_from_chunk({"choices": None, "usage": None}) == []
-    assert events_from_chunk({"choices": [{"index": 0, "delta": None, "finish_reason": None}]}) == []
-    assert events_from_chunk({"choices": [{"index": 1, "delta": {"content": "second choice"}}]}) == []
+    assert events_from_chunk("keep-alive", ToolCallJoiner()) == []
+    assert events_from_chunk({"choices": None, "usage": None}, ToolCallJoiner()) == []
+    assert events_from_chunk({"choices": [{"index": 0, "delta": None, "finish_reason": None}]}, ToolCallJoiner()) == []
+    assert events_from_chunk({"choices": [{"index": 1, "delta": {"content": "second choice"}}]}, ToolCallJoiner()) == []
