@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
+
 from nicegui import ui
 from nicegui.testing import User
 
 from app.ui.streaming.streaming_markdown import StreamingMarkdown
-from tests.waiting import eventually  # noqa: F401  (the UI tests' way to wait, too)
+from tests.waiting import eventually
 
 
 def in_page_order(user: User, marker: str) -> list[ui.element]:
@@ -44,8 +46,22 @@ def button(user: User, name: str) -> ui.button:
 
 
 async def send(user: User, text: str) -> None:
+    """Type and press Send, then wait until the page shows the message or says why not: the send is stored
+    first, so a test that looked at once would find the reply before it (the last one shown, maybe complete)."""
+    shown, said = shown_count(user, "user-message"), len(user.notify.messages)
     user.find("Message").type(text)
     user.find(kind=ui.button, content="Send").click()
+    with contextlib.suppress(AssertionError):
+        await eventually(
+            lambda: shown_count(user, "user-message") > shown or len(user.notify.messages) > said, timeout=5
+        )
+
+
+def shown_count(user: User, marker: str) -> int:
+    try:
+        return len(user.find(marker=marker).elements)
+    except AssertionError:  # none at all
+        return 0
 
 
 def assert_status(reply: ui.element, expected: str) -> None:
