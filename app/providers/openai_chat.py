@@ -149,19 +149,24 @@ def events_from_chunk(chunk: object, calls: ToolCallJoiner) -> list[StreamEvent]
         return []
     events: list[StreamEvent] = []
     for choice in chunk.get("choices") or ():
-        if not isinstance(choice, dict) or choice.get("index", 0) != 0:
-            continue
-        delta = choice.get("delta") or {}
-        if content := delta.get("content"):
-            events.append(TextDelta(content))
-        for fragment in delta.get("tool_calls") or ():
-            events.extend(calls.add(fragment))
-        if choice.get("finish_reason"):
-            events.extend(calls.finish())
-            events.append(Finish(normalized_finish_reason(choice["finish_reason"])))
+        if isinstance(choice, dict) and choice.get("index", 0) == 0:
+            events += _choice_events(choice, calls)
     usage = chunk.get("usage")
     if isinstance(usage, dict):
         events.append(Usage(usage.get("prompt_tokens"), usage.get("completion_tokens")))
+    return events
+
+
+def _choice_events(choice: dict, calls: ToolCallJoiner) -> list[StreamEvent]:
+    events: list[StreamEvent] = []
+    delta = choice.get("delta") or {}
+    if content := delta.get("content"):
+        events.append(TextDelta(content))
+    for fragment in delta.get("tool_calls") or ():
+        events += calls.add(fragment)
+    if choice.get("finish_reason"):
+        events += calls.finish()
+        events.append(Finish(normalized_finish_reason(choice["finish_reason"])))
     return events
 
 
