@@ -74,16 +74,30 @@ class Settings(BaseSettings):
     history_page_size: int = Field(20, ge=1)
     drawer_page_size: int = Field(50, ge=1)
 
-    # The key that seals provider keys typed into the Connections page; default: beside a SQLite database's file.
+    # The key that seals provider keys typed into the Connections page; default: in the data folder.
     connections_key_file: Path | None = None
+
+    # Tools the model may call: MCP servers from an mcp.json file (default: in the data folder), the built-in
+    # ones turned on by name (`calculator`, `time`), at most this many rounds of calls in one reply.
+    mcp_config: Path | None = None
+    builtin_tools: ModelList = []
+    tools_auto_approve: bool = False  # run calls without asking (for the HTTP API, and people who want that)
+    tool_rounds: int = Field(10, ge=1)
+
+    @property
+    def data_folder(self) -> Path:
+        """Where the app keeps its files: beside a SQLite database's file, else the project's storage folder."""
+        if self.database_url.startswith("sqlite:///") and not self.database_url.endswith(":memory:"):
+            return Path(self.database_url.removeprefix("sqlite:///")).parent
+        return PROJECT_ROOT / "storage"
 
     @property
     def key_file(self) -> Path:
-        if self.connections_key_file is not None:
-            return self.connections_key_file
-        if self.database_url.startswith("sqlite:///") and not self.database_url.endswith(":memory:"):
-            return Path(self.database_url.removeprefix("sqlite:///")).parent / "connections.key"
-        return PROJECT_ROOT / "storage" / "connections.key"
+        return self.connections_key_file or self.data_folder / "connections.key"
+
+    @property
+    def mcp_config_file(self) -> Path:
+        return self.mcp_config or self.data_folder / "mcp.json"
 
     @property
     def max_request_bytes(self) -> int:
@@ -97,6 +111,7 @@ class Settings(BaseSettings):
         "ollama_models",
         "openai_compat_models",
         "allowed_hosts",
+        "builtin_tools",
         mode="before",
     )
     @classmethod
@@ -115,6 +130,7 @@ class Settings(BaseSettings):
         "ollama_base_url",
         "openai_compat_base_url",
         "local_model_path",
+        "mcp_config",
         mode="before",
     )
     @classmethod
