@@ -196,3 +196,23 @@ def test_hostile_diagrams_and_formulas_run_nothing_and_fetch_nothing(page: Page,
     assert page.evaluate("window.__xss") is None
     assert reply.locator("script, img, iframe, object, embed, a[href^='javascript']").count() == 0
     assert hits == []
+
+
+def test_two_diagrams_that_become_final_in_one_patch_are_each_drawn_once(page: Page, app_server):
+    # Both fences close in one token, and more text follows at once: the drawing started for the first patch is
+    # still waiting for Mermaid to load when the next patch starts another. Each diagram must be drawn (or
+    # refused) once, not once per drawing under way.
+    both = (
+        "```mermaid\ngraph TD\n  A --> B\n```\n\n"
+        "```mermaid\ngraph TD\n  E --> F\n  style E fill:url(http://127.0.0.1:9/x.png)\n```\n\nMiddle.\n\n"
+    )
+    app_server.fakes["openai"].play(Reply(tokens=[both, "More ", "text ", "after."], delay=0.05))
+    page.goto(app_server.url)
+    send(page, "Two diagrams")
+    reply = last_reply(page)
+    expect(reply).to_have_attribute("data-status", "complete", timeout=TIMEOUT)
+
+    expect(reply.locator(".mermaid-diagram svg")).to_have_count(1, timeout=TIMEOUT)
+    expect(reply.locator(".mermaid-error")).to_have_count(1)
+    page.wait_for_timeout(500)  # nothing late adds a second drawing or note
+    assert reply.locator(".mermaid-diagram").count() == 1 and reply.locator(".mermaid-error").count() == 1

@@ -55,6 +55,9 @@ function loadMermaid() {
 let diagrams = 0;
 async function drawDiagrams(element) {
   for (const block of element.querySelectorAll('.code-block[data-lang="mermaid"]:not([data-drawn])')) {
+    // This list was taken before the awaits below: a later call may have taken this block meanwhile (two
+    // diagrams that became stable in one patch, and the next patch's call), and drawn it once already.
+    if (block.dataset.drawn) continue;
     block.dataset.drawn = "pending";
     const source = block.querySelector("pre code").textContent;
     const id = `chat-diagram-${++diagrams}`;
