@@ -193,8 +193,10 @@ class MCPServerConnection:
             if error.code == CONNECTION_CLOSED:
                 self._broke(f"its connection closed during a call of {job.tool}")
                 raise ServerGone(self.last_error) from error
-            said = f"No answer within {seconds:g} s." if error.code == REQUEST_TIMEOUT else _reason(error)
-            output = failed(f"The tool server said: {said}" if error.code != REQUEST_TIMEOUT else said)
+            timed_out = error.code == REQUEST_TIMEOUT
+            output = failed(
+                f"No answer within {seconds:g} s." if timed_out else f"The tool server said: {_reason(error)}"
+            )
         finally:
             if not job.answer.done():
                 job.answer.set_result(output)
