@@ -12,14 +12,14 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from app.chat.service import ChatService
-from app.providers.base import Capabilities
+from app.providers.base import Capabilities, Provider
 from app.providers.catalog import ModelCatalog, build_providers
 from app.settings import Settings
 from app.storage.database import create_database
 from app.storage.stores import Storage
 from tests.fakes.postgres import PostgresServer
 from tests.fakes.provider_server import FakeProviderServer
-from tests.scripted_provider import ScriptedProvider
+from tests.scripted_provider import AS_USUAL, ScriptedProvider
 
 DIALECTS = ("openai", "anthropic", "together")
 # Fast enough for tests, slow enough to show the behaviour.
@@ -29,7 +29,6 @@ TEST_TUNING = {
     "model_discovery_timeout": 2.0,
     "auto_title": False,  # its extra request would take replies scripted for the tests; tested on its own
 }
-AS_USUAL = Capabilities()
 # NiceGUI's `user` fixture talks to the app as http://test: a name of its own, as a reverse proxy's would be.
 USER_FIXTURE_HOST = "test"
 # Tests of the cloud providers leave the local ones out: no Ollama lookup, no embedded model to load.
@@ -99,8 +98,11 @@ def settings(fakes, database_url) -> Settings:
     return Settings(_env_file=None, database_url=database_url, **keys, **TEST_TUNING, **WITHOUT_LOCAL_MODELS)
 
 
-async def start_service(settings: Settings) -> ChatService:
-    catalog = ModelCatalog(build_providers(settings), settings.model_discovery_timeout)
+async def start_service(settings: Settings, providers: list[Provider] | None = None) -> ChatService:
+    """A chat service on the settings' database, with the providers they configure unless others are given."""
+    catalog = ModelCatalog(
+        build_providers(settings) if providers is None else providers, settings.model_discovery_timeout
+    )
     await catalog.refresh()
     database = create_database(settings.database_url, settings.database_busy_timeout)
     return ChatService(Storage.on(database), catalog, settings)
@@ -135,11 +137,7 @@ async def scripted_service(settings):
 
     async def make(capabilities: Capabilities = AS_USUAL, **changes: object):
         provider = ScriptedProvider(capabilities)
-        changed = settings.model_copy(update=changes)
-        catalog = ModelCatalog([provider], changed.model_discovery_timeout)
-        await catalog.refresh()
-        database = create_database(changed.database_url, changed.database_busy_timeout)
-        started.append(ChatService(Storage.on(database), catalog, changed))
+        started.append(await start_service(settings.model_copy(update=changes), [provider]))
         return started[-1], provider
 
     yield make

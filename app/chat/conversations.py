@@ -12,6 +12,7 @@ from app.chat.exchange import Imported, ImportRefused, export_json, export_markd
 from app.chat.in_flight import RepliesInFlight
 from app.chat.refusals import InputRefused, written
 from app.listeners import Listeners
+from app.providers.base import USUAL_TEMPERATURES
 from app.providers.catalog import ModelCatalog, ModelOption
 from app.storage.models import Conversation, Message, MessageLink
 from app.storage.stores import Storage
@@ -39,9 +40,9 @@ class HistoryWindow:
     last_id: int | None  # the conversation's last message, wherever the window is
 
 
-def temperature_ok(value: float | None, highest: float = 2.0) -> bool:
-    """None is the model's default; `highest` is the model's (1 for Anthropic's, 2 for most)."""
-    return value is None or 0 <= value <= highest
+def temperature_ok(value: float | None, allowed: tuple[float, float] = USUAL_TEMPERATURES) -> bool:
+    """None is the model's default; `allowed` is the range a model takes (0 to 2 for most)."""
+    return value is None or allowed[0] <= value <= allowed[1]
 
 
 def reply_length_ok(value: float | None) -> bool:
@@ -51,7 +52,8 @@ def reply_length_ok(value: float | None) -> bool:
 
 def check_options(options: ConversationOptions) -> None:
     if not temperature_ok(options.temperature):
-        raise InputRefused("The temperature goes from 0 to 2.")
+        low, high = USUAL_TEMPERATURES
+        raise InputRefused(f"The temperature goes from {low:g} to {high:g}.")
     if not reply_length_ok(options.max_output_tokens):
         raise InputRefused(f"The reply length goes from 1 to {MAX_OUTPUT_TOKENS_LIMIT:,} tokens.")
 

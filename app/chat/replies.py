@@ -160,7 +160,7 @@ class Replies:
         """A temperature the model cannot take is refused, not quietly dropped (one it takes none of is left out,
         as the settings dialog says)."""
         takes = model.provider.capabilities.temperature
-        if options.temperature is not None and takes is not None and not temperature_ok(options.temperature, takes[1]):
+        if takes is not None and not temperature_ok(options.temperature, takes):
             raise InputRefused(
                 f"{model.label} takes a temperature from {takes[0]:g} to {takes[1]:g}; this conversation's is "
                 f"{options.temperature:g}. Change it in Settings, or pick another model. Your text is still in the box."

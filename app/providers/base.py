@@ -212,12 +212,15 @@ class ProviderError(Exception):
         return f"{headline}. {self.detail}" if self.detail else headline + "."
 
 
+USUAL_TEMPERATURES = (0.0, 2.0)  # what most APIs take, and any temperature a conversation may keep
+
+
 @dataclass(frozen=True)
 class Capabilities:
     """What a provider's models take, declared by the provider: the settings dialog offers only these, and the
     chat sends only these."""
 
-    temperature: tuple[float, float] | None = (0.0, 2.0)  # the range it takes; None: it takes no temperature
+    temperature: tuple[float, float] | None = USUAL_TEMPERATURES  # the range it takes; None: it takes none
     system_prompt: bool = True
     streams_tool_calls: bool = False
     context_tokens: int | None = None  # its context window, where this app knows it

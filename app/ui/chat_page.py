@@ -85,9 +85,7 @@ class ChatPage:
                 reply_ended=self._on_reply_ended,
             )
             self.message_list = MessageList(self.service, self.parts.models, current, actions)
-        self.composer = Composer(
-            self.parts.drafts, self.parts.max_message_chars, self.send, self.stop, lambda: self._path()
-        )
+        self.composer = Composer(self.parts.drafts, self.parts.max_message_chars, self.send, self.stop, self._path)
         self.message_list.render()
         self._watch_conversation()
         self._unlisten = self.service.conversations.changes.add(self._on_conversation_change)

@@ -72,7 +72,7 @@ class MessageList:
             self.new_messages = ui.column().classes("w-full gap-4")
         # A reply is announced once, politely, when it ends: a screen reader reading every token would be noise.
         self.announcer = ui.label("").classes("sr-only").props("aria-live=polite role=status")
-        self.earlier = ui.element("div")  # replaced in render()
+        self.earlier: ui.element | None = None  # the way to older messages, above the first page shown
 
     def render(self) -> None:
         """The conversation from its newest page, and the reply being written in it followed."""
@@ -118,6 +118,7 @@ class MessageList:
         with batch:
             self._render_messages(window, live)
         self._batches.insert(0, ShownBatch(batch, [m.id for m in window.messages]))
+        assert self.earlier is not None  # made by render() with the first page
         self.earlier.clear()
         if window.earlier:
             with self.earlier:

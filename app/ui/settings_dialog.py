@@ -9,13 +9,12 @@ from nicegui import ui
 
 from app.chat.conversations import MAX_OUTPUT_TOKENS_LIMIT, ConversationOptions, reply_length_ok, temperature_ok
 from app.chat.service import ChatService
-from app.providers.base import Capabilities
+from app.providers.base import USUAL_TEMPERATURES, Capabilities
 from app.providers.catalog import ModelOption
 from app.ui.guard import REFUSED, Guard
 
 # The service's own rules (it refuses the same values), said beside each field.
 TEMPERATURE_RANGE = "From {low:g} to {high:g} (empty: the model's default)"
-USUAL_TEMPERATURES = (0.0, 2.0)  # before any model is chosen
 LENGTH_RANGE = f"A whole number from 1 to {MAX_OUTPUT_TOKENS_LIMIT:,} (empty: the server's default)"
 
 
@@ -94,10 +93,10 @@ class SettingsDialog:
 
     def _offer_what_the_model_takes(self) -> None:
         model = self.chosen_model()
-        takes = model.provider.capabilities if model else Capabilities(temperature=USUAL_TEMPERATURES)
-        low, high = takes.temperature or USUAL_TEMPERATURES
+        takes = model.provider.capabilities if model else Capabilities()  # before any model is chosen
+        allowed = takes.temperature or USUAL_TEMPERATURES
         self.temperature.validation = {
-            TEMPERATURE_RANGE.format(low=low, high=high): partial(temperature_ok, highest=high)
+            TEMPERATURE_RANGE.format(low=allowed[0], high=allowed[1]): partial(temperature_ok, allowed=allowed)
         }
         self.temperature.set_visibility(takes.temperature is not None)
         self.system_prompt.set_visibility(takes.system_prompt)

@@ -7,13 +7,9 @@ import asyncio
 import pytest
 
 from app.chat.refusals import InputRefused
-from app.chat.service import ChatService
-from app.providers.catalog import ModelCatalog, build_providers
 from app.settings import Settings
-from app.storage.database import create_database
 from app.storage.models import Role, Status
-from app.storage.stores import Storage
-from tests.conftest import TEST_TUNING
+from tests.conftest import TEST_TUNING, start_service
 
 LOCAL = "local:SmolLM2-135M-Instruct"
 
@@ -28,13 +24,11 @@ async def offline_service(database_url):
         max_output_tokens=24,
         **TEST_TUNING,
     )
-    catalog = ModelCatalog(build_providers(settings), settings.model_discovery_timeout)
-    await catalog.refresh()
-    catalog.warm_up()
-    chat = ChatService(Storage.on(create_database(settings.database_url)), catalog, settings)
+    chat = await start_service(settings)
+    chat.conversations.models.warm_up()
     yield chat
     await chat.shutdown()
-    await catalog.close()
+    await chat.conversations.models.close()
 
 
 async def test_a_conversation_longer_than_the_context_is_answered_and_the_reply_says_what_was_left_out(
@@ -73,9 +67,7 @@ async def test_with_no_model_at_all_sending_says_how_to_connect_one(database_url
     settings = Settings(
         _env_file=None, database_url=database_url, ollama_base_url="", local_model_enabled=False, **nothing
     )
-    catalog = ModelCatalog(build_providers(settings), settings.model_discovery_timeout)
-    await catalog.refresh()
-    chat = ChatService(Storage.on(create_database(settings.database_url)), catalog, settings)
+    chat = await start_service(settings)
 
     with pytest.raises(InputRefused, match="No model is connected yet: open Connections"):
         await chat.replies.send(None, "Anyone?", None)
