@@ -204,12 +204,10 @@ class ChatRepository(Store):
 
     def conversation_with_messages(self, conversation_id: str) -> ConversationWithMessages | None:
         """The conversation and all its messages, every version, as they leave the app (an export)."""
-        with self._session() as session:
-            conversation = session.get(Conversation, conversation_id)
-            if conversation is None:
-                return None
-            query = select(Message).where(Message.conversation_id == conversation_id).order_by(col(Message.id))
-            messages = [MessagePublic.model_validate(m, from_attributes=True) for m in session.exec(query)]
+        conversation = self.get_conversation(conversation_id)
+        if conversation is None:
+            return None
+        messages = [MessagePublic.model_validate(m, from_attributes=True) for m in self.messages(conversation_id)]
         return ConversationWithMessages(**conversation.model_dump(), messages=messages)
 
     def add_conversations(self, conversations: Sequence[ConversationWithMessages], keep_ids: bool) -> int:
