@@ -17,6 +17,7 @@ from app.providers.catalog import ModelCatalog, build_providers
 from app.settings import Settings
 from app.storage.database import create_database
 from app.storage.stores import Storage
+from app.tools.registry import ToolRegistry
 from tests.fakes.postgres import PostgresServer
 from tests.fakes.provider_server import FakeProviderServer
 from tests.scripted_provider import AS_USUAL, ScriptedProvider
@@ -90,22 +91,27 @@ def database_url(database_kind, tmp_path, request) -> Iterator[str]:
 
 
 @pytest.fixture
-def settings(fakes, database_url) -> Settings:
-    keys = {}
+def settings(fakes, database_url, tmp_path) -> Settings:
+    keys = {"mcp_config": tmp_path / "mcp.json"}  # on PostgreSQL too: never the project's own servers file
     for dialect, server in fakes.items():
         keys[f"{dialect}_api_key"] = server.api_key
         keys[f"{dialect}_base_url"] = server.base_url
     return Settings(_env_file=None, database_url=database_url, **keys, **TEST_TUNING, **WITHOUT_LOCAL_MODELS)
 
 
-async def start_service(settings: Settings, providers: list[Provider] | None = None) -> ChatService:
-    """A chat service on the settings' database, with the providers they configure unless others are given."""
+async def start_service(
+    settings: Settings, providers: list[Provider] | None = None, tools: ToolRegistry | None = None
+) -> ChatService:
+    """A chat service on the settings' database, with the providers and tools they configure unless others are
+    given (its tool servers started)."""
     catalog = ModelCatalog(
         build_providers(settings) if providers is None else providers, settings.model_discovery_timeout
     )
     await catalog.refresh()
     database = create_database(settings.database_url, settings.database_busy_timeout)
-    return ChatService(Storage.on(database), catalog, settings)
+    registry = tools or ToolRegistry.from_files(settings.mcp_config_file, settings.builtin_tools)
+    registry.start()
+    return ChatService(Storage.on(database), catalog, settings, registry)
 
 
 @pytest.fixture
@@ -135,9 +141,9 @@ async def scripted_service(settings):
     with its declared capabilities and settings changes if given."""
     started: list[ChatService] = []
 
-    async def make(capabilities: Capabilities = AS_USUAL, **changes: object):
+    async def make(capabilities: Capabilities = AS_USUAL, tools: ToolRegistry | None = None, **changes: object):
         provider = ScriptedProvider(capabilities)
-        started.append(await start_service(settings.model_copy(update=changes), [provider]))
+        started.append(await start_service(settings.model_copy(update=changes), [provider], tools))
         return started[-1], provider
 
     yield make
@@ -152,6 +158,7 @@ def app_env(fakes, database_url, tmp_path, monkeypatch) -> dict[str, FakeProvide
     monkeypatch.setattr(sys, "argv", ["main.py"])
     monkeypatch.setenv("DATABASE_URL", database_url)
     monkeypatch.setenv("ALLOWED_HOSTS", USER_FIXTURE_HOST)
+    monkeypatch.setenv("MCP_CONFIG", str(tmp_path / "mcp.json"))  # never the project's own servers file
     for dialect, server in fakes.items():
         monkeypatch.setenv(f"{dialect.upper()}_API_KEY", server.api_key)
         monkeypatch.setenv(f"{dialect.upper()}_BASE_URL", server.base_url)
@@ -168,6 +175,7 @@ def offline_env(database_url, tmp_path, monkeypatch) -> None:
     monkeypatch.setattr(sys, "argv", ["main.py"])
     monkeypatch.setenv("DATABASE_URL", database_url)
     monkeypatch.setenv("ALLOWED_HOSTS", USER_FIXTURE_HOST)
+    monkeypatch.setenv("MCP_CONFIG", str(tmp_path / "mcp.json"))
     for dialect in DIALECTS:
         monkeypatch.delenv(f"{dialect.upper()}_API_KEY", raising=False)
     monkeypatch.setenv("OLLAMA_BASE_URL", "")  # a developer's own Ollama must not join the test

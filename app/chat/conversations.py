@@ -4,8 +4,9 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from app.chat.branches import Version, latest_leaf, path_to, siblings, versions
 from app.chat.exchange import Imported, ImportRefused, export_json, export_markdown, import_file
@@ -14,7 +15,7 @@ from app.chat.refusals import InputRefused, written
 from app.listeners import Listeners
 from app.providers.base import USUAL_TEMPERATURES
 from app.providers.catalog import ModelCatalog, ModelOption
-from app.storage.models import Conversation, Message, MessageLink
+from app.storage.models import Conversation, Message, MessageLink, Role, ToolStep
 from app.storage.stores import Storage
 from app.text import without_lone_surrogates
 
@@ -27,6 +28,7 @@ class ConversationOptions:
     system_prompt: str | None = None
     temperature: float | None = None  # None: the model's default
     max_output_tokens: int | None = None  # None: the server's setting
+    tool_sources: frozenset[str] | None = None  # the tool sources offered to the model; None: every one enabled
 
 
 @dataclass(frozen=True)
@@ -38,6 +40,7 @@ class HistoryWindow:
     earlier: int
     versions: dict[int, Version]
     last_id: int | None  # the conversation's last message, wherever the window is
+    tool_steps: dict[int, list[ToolStep]] = field(default_factory=dict)  # the replies' tool calls, by message id
 
 
 def temperature_ok(value: float | None, allowed: tuple[float, float] = USUAL_TEMPERATURES) -> bool:
@@ -108,7 +111,13 @@ class Conversations:
         window = path[max(0, end - limit) : end]
         texts = self.repository.messages_with_ids([m.id for m in window])
         messages = self._in_flight.with_live_text(conversation_id, texts)
-        return HistoryWindow(messages, max(0, end - limit), versions(links, window), path[-1].id if path else None)
+        steps = self.tool_steps(messages)
+        last_id = path[-1].id if path else None
+        return HistoryWindow(messages, max(0, end - limit), versions(links, window), last_id, steps)
+
+    def tool_steps(self, messages: Sequence[Message]) -> dict[int, list[ToolStep]]:
+        """The tool calls of these replies, by message id."""
+        return self.repository.tool_steps([m.id for m in messages if m.role == Role.ASSISTANT])
 
     def versions(self, conversation_id: str) -> dict[int, Version]:
         """For each message shown that has other versions (edits, regenerated replies), which one it is."""
@@ -126,7 +135,13 @@ class Conversations:
         conversation = self.get(conversation_id) if conversation_id else None
         if conversation is None:
             return ConversationOptions()
-        return ConversationOptions(conversation.system_prompt, conversation.temperature, conversation.max_output_tokens)
+        sources = conversation.tool_sources
+        return ConversationOptions(
+            conversation.system_prompt,
+            conversation.temperature,
+            conversation.max_output_tokens,
+            frozenset(json.loads(sources)) if sources is not None else None,
+        )
 
     def presets(self) -> dict[str, str]:
         return {preset.name: preset.text for preset in self.presets_kept.presets()}
@@ -161,8 +176,9 @@ class Conversations:
     def store_options(self, conversation_id: str, options: ConversationOptions) -> None:
         """(On a worker thread.) The options, checked before."""
         system_prompt = without_lone_surrogates(options.system_prompt) if options.system_prompt else None
+        sources = json.dumps(sorted(options.tool_sources)) if options.tool_sources is not None else None
         self.repository.configure_conversation(
-            conversation_id, system_prompt, options.temperature, options.max_output_tokens
+            conversation_id, system_prompt, options.temperature, options.max_output_tokens, sources
         )
 
     async def switch(self, conversation_id: str, message_id: int, step: int) -> None:

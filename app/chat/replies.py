@@ -11,6 +11,7 @@ from app.chat.generation import Generation, GenerationRunner
 from app.chat.in_flight import RepliesInFlight
 from app.chat.refusals import InputRefused, told_nothing_was_sent, written
 from app.chat.titles import title_from_model
+from app.chat.tool_calls import Decision, ToolBox, ToolChoice, turns_with_calls
 from app.listeners import Listeners
 from app.providers.base import ChatRequest, ChatTurn
 from app.providers.catalog import ModelOption
@@ -32,9 +33,12 @@ NO_MODEL_HINT = (
 
 
 class Replies:
-    def __init__(self, conversations: Conversations, in_flight: RepliesInFlight, settings: Settings) -> None:
+    def __init__(
+        self, conversations: Conversations, in_flight: RepliesInFlight, settings: Settings, tools: ToolChoice
+    ) -> None:
         self.conversations = conversations
         self.settings = settings
+        self.tools = tools
         self.repository = conversations.repository
         self.writer = ReplyWriter(self.repository)
         self.runner = GenerationRunner(self.writer, settings)
@@ -72,10 +76,12 @@ class Replies:
         model_key: str | None,
         system: str | None = None,
         options: ConversationOptions | None = None,
+        can_ask: bool = True,
     ) -> Generation:
         """Store the person's message and start the reply. Creates the conversation on its first message, with
-        `options` when given; a `system` prompt given here becomes the conversation's own. Everything is checked
-        before anything is written: a refused first message leaves nothing behind."""
+        `options` when given; a `system` prompt given here becomes the conversation's own. `can_ask`: someone
+        can answer "run this tool?" (not over the HTTP API). Everything is checked before anything is written: a
+        refused first message leaves nothing behind."""
         self._check_text(text)
         model = self._model(model_key)
         if options is not None:
@@ -93,7 +99,7 @@ class Replies:
                 await written(repository.set_system_prompt, conversation_id, without_lone_surrogates(system))
             add = repository.add_message
             prompt = await written(add, conversation_id, Role.USER, text, Status.COMPLETE, model.key)
-            return await self._start(conversation_id, model, prompt)
+            return await self._start(conversation_id, model, prompt, can_ask=can_ask)
 
     async def retry(self, conversation_id: str, model_key: str | None) -> Generation:
         """Regenerate: ask again for the reply to the last question. The new reply is another version beside the
@@ -176,14 +182,22 @@ class Replies:
             )
 
     async def _start(
-        self, conversation_id: str, model: ModelOption, prompt: Message | None = None, branched: bool = False
+        self,
+        conversation_id: str,
+        model: ModelOption,
+        prompt: Message | None = None,
+        branched: bool = False,
+        can_ask: bool = True,
     ) -> Generation:
+        takes_tools = model.provider.capabilities.streams_tool_calls
+        box = self.tools.box_for(takes_tools, self.conversations.options(conversation_id).tool_sources, can_ask)
+        request = self._request_for(conversation_id, model, box)
         # The reply's row exists before the provider is called, so a crash at any point leaves a trace.
-        request = self._request_for(conversation_id, model)
         add = self.repository.add_message
         reply = await written(add, conversation_id, Role.ASSISTANT, "", Status.STREAMING, model.key)
         assert reply.id is not None
         generation = Generation(conversation_id, reply.id, model, prompt, branched)
+        generation.toolbox = box
         self._in_flight.add(generation)
         generation.start(lambda started: self._run(started, request))
         if watchers := self._watchers.get(conversation_id):
@@ -218,18 +232,37 @@ class Replies:
         if title and await asyncio.to_thread(self.repository.retitle, conversation_id, conversation.title, title):
             self.conversations.changes.notify(conversation_id)
 
-    def _request_for(self, conversation_id: str, model: ModelOption) -> ChatRequest:
-        turns = [
-            ChatTurn(message.role.value, message.content)
-            for message in self.conversations.messages(conversation_id)
-            if message.role == Role.USER or (message.status in CONTEXT_STATUSES and message.content)
-        ]
+    def _request_for(self, conversation_id: str, model: ModelOption, box: ToolBox | None) -> ChatRequest:
         options = self.conversations.options(conversation_id)
         takes = model.provider.capabilities
         return ChatRequest(
             model=model.model_id,
-            turns=turns,
+            turns=self._turns(conversation_id, takes.streams_tool_calls),
             max_output_tokens=options.max_output_tokens or self.settings.max_output_tokens,
             system=options.system_prompt if takes.system_prompt else None,
             temperature=options.temperature if takes.temperature is not None else None,
+            tools=box.specs if box is not None else (),
         )
+
+    def _turns(self, conversation_id: str, takes_tools: bool) -> list[ChatTurn]:
+        """The conversation as the model is sent it. Earlier replies' tool calls go with them to a model that can
+        call tools; another model reads only their text."""
+        shown = self.conversations.messages(conversation_id)
+        steps = self.conversations.tool_steps(shown) if takes_tools else {}
+        turns: list[ChatTurn] = []
+        for message in shown:
+            if message.role == Role.USER:
+                turns.append(ChatTurn(message.role.value, message.content))
+            elif message.status in CONTEXT_STATUSES and message.id in steps:
+                turns.extend(turns_with_calls(message.content, steps[message.id]))
+            elif message.status in CONTEXT_STATUSES and message.content:
+                turns.append(ChatTurn(message.role.value, message.content))
+        return turns
+
+    async def decide(self, conversation_id: str, position: int, decision: Decision) -> None:
+        """The person's answer to "run this tool call?" for the reply being written here."""
+        generation = self._in_flight.get(conversation_id)
+        answer = generation.approvals.get(position) if generation is not None else None
+        if answer is None or answer.done():
+            raise InputRefused("That tool call is no longer waiting for an answer.")
+        answer.set_result(decision)

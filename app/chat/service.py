@@ -6,16 +6,24 @@ from __future__ import annotations
 from app.chat.conversations import Conversations
 from app.chat.in_flight import RepliesInFlight
 from app.chat.replies import Replies
+from app.chat.tool_calls import Permissions, ToolChoice
 from app.providers.catalog import ModelCatalog
 from app.settings import Settings
 from app.storage.stores import Storage
+from app.tools.builtin import BuiltinTools
+from app.tools.registry import ToolRegistry
 
 
 class ChatService:
-    def __init__(self, storage: Storage, models: ModelCatalog, settings: Settings) -> None:
+    def __init__(
+        self, storage: Storage, models: ModelCatalog, settings: Settings, tools: ToolRegistry | None = None
+    ) -> None:
         in_flight = RepliesInFlight()
         self.conversations = Conversations(storage, in_flight, models, settings.history_page_size)
-        self.replies = Replies(self.conversations, in_flight, settings)
+        self.tools = tools or ToolRegistry([], BuiltinTools(set()))
+        permissions = Permissions(storage.tool_permissions)
+        self.replies = Replies(self.conversations, in_flight, settings, ToolChoice(self.tools, permissions, settings))
 
     async def shutdown(self) -> None:
-        await self.replies.shutdown()
+        await self.replies.shutdown()  # first: a reply cut off stops its tool calls
+        await self.tools.close()

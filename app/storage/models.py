@@ -61,6 +61,22 @@ class Status(StrEnum):
     INTERRUPTED = "interrupted"
 
 
+class ToolStatus(StrEnum):
+    """Where a tool call is: the model still writing its arguments, waiting for the person, running, or ended."""
+
+    STREAMING = "streaming"
+    AWAITING_APPROVAL = "awaiting-approval"
+    RUNNING = "running"
+    COMPLETE = "complete"
+    ERROR = "error"
+    DENIED = "denied"
+    STOPPED = "stopped"
+    INTERRUPTED = "interrupted"
+
+
+TOOL_STATUSES_UNDER_WAY = (ToolStatus.STREAMING, ToolStatus.AWAITING_APPROVAL, ToolStatus.RUNNING)
+
+
 class ConversationBase(SQLModel):
     """What a conversation is, as stored and as it leaves the app (the API, an export) and comes back in."""
 
@@ -69,6 +85,9 @@ class ConversationBase(SQLModel):
     system_prompt: str | None = text_field(None)
     temperature: float | None = None  # None: the model's default
     max_output_tokens: int | None = None  # None: the server's MAX_OUTPUT_TOKENS
+    # The tool sources (MCP servers, "built-in") this conversation offers the model, as JSON; None: every one
+    # enabled (a new conversation starts with all of them on).
+    tool_sources: str | None = None
     pinned_at: datetime | None = None  # pinned conversations come first, the latest pinned on top
     leaf_id: int | None = None  # the last message of the branch on show: its ancestors are the conversation
     created_at: datetime = Field(default_factory=utc_now)
@@ -114,8 +133,48 @@ class Message(MessageBase, table=True):
     conversation_id: str = Field(foreign_key="conversation.id", index=True, max_length=64)
 
 
+class ToolStepBase(SQLModel):
+    """One tool call a reply made, as stored and as it leaves the app. A reply's text and its calls interleave:
+    the calls of round `round` come after the first `text_offset` characters of the reply's content."""
+
+    round: int = 0  # the reply's rounds of calls, from 0: each round's results went back to the model together
+    position: int = 0  # its place among the reply's calls, from 0
+    text_offset: int = 0
+    call_id: str = ""  # the id the model gave the call (its result goes back under it)
+    name: str = ""  # the name the model called (the tool's own, or <server>__<tool> where two share it)
+    tool: str = ""  # the tool's own name, in its source
+    source: str = ""  # the MCP server (or "built-in") that runs it
+    arguments: str = text_field()  # as the model wrote them (JSON, or whatever it wrote)
+    status: ToolStatus = ToolStatus.STREAMING
+    result: str | None = text_field(None)  # the whole result (what the model was sent may be cut)
+    images: str | None = None  # a JSON list of data: URLs the result held
+    is_error: bool = False
+    duration_ms: int | None = None  # from the start of the call to its result
+
+
+class ToolStep(ToolStepBase, table=True):
+    __tablename__ = "tool_step"
+
+    id: int | None = Field(default=None, primary_key=True)
+    message_id: int = Field(foreign_key="message.id", index=True)
+
+
+class ToolStepPublic(ToolStepBase):
+    pass
+
+
+class ToolPermission(SQLModel, table=True):
+    """A tool the person chose to always allow (`<source>/<tool>`): its calls run without asking again."""
+
+    __tablename__ = "tool_permission"
+
+    tool_key: str = text_field(primary_key=True)
+    allowed_at: datetime = Field(default_factory=utc_now)
+
+
 class MessagePublic(MessageBase):
     id: int
+    tool_steps: list[ToolStepPublic] = []  # a reply's tool calls, in order
 
 
 class ConversationWithMessages(ConversationPublic):

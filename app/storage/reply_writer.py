@@ -37,15 +37,20 @@ LONGEST_RETRY_SECONDS = 2.0
 @dataclass(eq=False)
 class ReplyRecord:
     """One reply as the writer sees it. The loop sets `text` (everything received) and, at the end, `final`; the
-    thread alone sets `written`. Callbacks run on the loop: `on_written(length, final_written)` once the first
-    `length` characters (and the final state, if set) are stored; `on_failing(reason)` while writes fail."""
+    thread alone sets `written` and `steps_written`. Callbacks run on the loop: `on_written(length, steps,
+    final_written)` once the first `length` characters, the tool steps `steps` (None: unchanged) and the final
+    state, if set, are stored; `on_failing(reason)` while writes fail."""
 
     message_id: int
-    on_written: Callable[[int, bool], None]
+    on_written: Callable[[int, tuple | None, bool], None]
     on_failing: Callable[[str], None]
     text: str = ""
     final: dict | None = None
     written: int = 0
+    # The reply's tool steps as they are now (a new tuple on every change; each step a read model with a
+    # `position`), and the tuple stored last.
+    steps: tuple = ()
+    steps_written: tuple = ()
     loop: asyncio.AbstractEventLoop = field(default_factory=asyncio.get_running_loop)
 
 
@@ -112,9 +117,9 @@ class ReplyWriter:
         """One transaction for the batch; returns how long to wait before retrying it (0: it worked)."""
         if not batch:
             return retry_in
-        snapshot = [(record, record.text, record.final) for record in batch]
+        snapshot = [(record, record.text, record.final, record.steps) for record in batch]
         try:
-            self.repository.write_replies(*_pieces_and_finals(snapshot), connection=connection)
+            self.repository.write_replies(*_pieces_and_finals(snapshot), connection=connection, steps=_steps(snapshot))
         except Exception as error:  # the database's (locked, full, gone) or not: the writer must live on
             if not isinstance(error, SQLAlchemyError | OSError):
                 log.exception("Saving replies failed unexpectedly")
@@ -123,9 +128,11 @@ class ReplyWriter:
             return retry_in
         if retry_in:
             log.warning("Saving replies works again")
-        for record, text, final in snapshot:
+        for record, text, final, steps in snapshot:
             record.written = len(text)
-            _tell(record, record.on_written, len(text), final is not None)
+            new_steps = steps if steps is not record.steps_written else None
+            record.steps_written = steps
+            _tell(record, record.on_written, len(text), new_steps, final is not None)
         return 0.0
 
     def _next_batch(self) -> list[ReplyRecord] | None:
@@ -135,7 +142,7 @@ class ReplyWriter:
                 self._changed.wait()
             if not self._waiting:
                 return None
-            batch = [r for r in self._waiting.values() if r.final is not None or len(r.text) > r.written]
+            batch = [r for r in self._waiting.values() if r.final is not None or _has_news(r)]
             self._waiting.clear()
             return batch
 
@@ -161,11 +168,28 @@ class ReplyWriter:
         return time.monotonic() >= self._give_up_at
 
 
-def _pieces_and_finals(snapshot: list[tuple[ReplyRecord, str, dict | None]]) -> tuple[list, list]:
+Snapshot = list[tuple[ReplyRecord, str, dict | None, tuple]]
+
+
+def _has_news(record: ReplyRecord) -> bool:
+    return len(record.text) > record.written or record.steps is not record.steps_written
+
+
+def _pieces_and_finals(snapshot: Snapshot) -> tuple[list, list]:
     """What is new of each reply still being written, and the whole of each reply that ended."""
-    pieces = [(record.message_id, text[record.written :]) for record, text, final in snapshot if final is None]
-    finals = [(record.message_id, {**final, "content": text}) for record, text, final in snapshot if final]
+    pieces = [(record.message_id, text[record.written :]) for record, text, final, _ in snapshot if final is None]
+    finals = [(record.message_id, {**final, "content": text}) for record, text, final, _ in snapshot if final]
     return pieces, finals
+
+
+def _steps(snapshot: Snapshot) -> list[tuple[int, dict]]:
+    """Every tool step of the replies whose steps changed, as they are now."""
+    return [
+        (record.message_id, step.model_dump())
+        for record, _, _, steps in snapshot
+        if steps is not record.steps_written
+        for step in steps
+    ]
 
 
 def _tell(record: ReplyRecord, callback: Callable[..., None], *args: object) -> None:

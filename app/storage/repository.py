@@ -10,6 +10,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session, col, delete, select, update
 
 from app.storage.models import (
+    TOOL_STATUSES_UNDER_WAY,
     Conversation,
     ConversationWithMessages,
     Message,
@@ -18,6 +19,9 @@ from app.storage.models import (
     ReplyPiece,
     Role,
     Status,
+    ToolStatus,
+    ToolStep,
+    ToolStepPublic,
     utc_now,
 )
 from app.storage.search import contains_folded, message_matches, search_kind
@@ -63,10 +67,10 @@ def _pieces_of(session: Session, message_id: int) -> str:
 def _add_messages(
     session: Session, conversation_id: str, messages: Sequence[MessagePublic], keep_ids: bool
 ) -> dict[int, int]:
-    """Add the messages, parents first; returns their id in the file → their id here."""
+    """Add the messages (and their tool steps), parents first; returns their id in the file → their id here."""
     new_ids: dict[int, int] = {}
     for message in sorted(messages, key=lambda m: m.id):
-        fields = message.model_dump(exclude={"id", "parent_id"})
+        fields = message.model_dump(exclude={"id", "parent_id", "tool_steps"})
         row = Message.model_validate({**fields, "conversation_id": conversation_id})
         row.content = without_lone_surrogates(row.content)
         row.parent_id = new_ids.get(message.parent_id) if message.parent_id is not None else None
@@ -75,7 +79,25 @@ def _add_messages(
         session.add(row)
         session.flush()
         new_ids[message.id] = row.id
+        for step in message.tool_steps:
+            session.add(ToolStep.model_validate({**step.model_dump(), "message_id": row.id}))
     return new_ids
+
+
+def _write_steps(connection: Connection, steps: list[tuple[int, dict]]) -> None:
+    """Each step as it is now: updated where it is stored already (a reply's `position` is its key), else added."""
+    for message_id, fields in steps:
+        where = and_(col(ToolStep.message_id) == message_id, col(ToolStep.position) == fields["position"])
+        if connection.execute(update(ToolStep).where(where).values(**fields)).rowcount == 0:
+            connection.execute(insert(ToolStep).values(message_id=message_id, **fields))
+
+
+def steps_by_message(session: Session, message_ids: Sequence[int]) -> dict[int, list[ToolStep]]:
+    query = select(ToolStep).where(col(ToolStep.message_id).in_(list(message_ids))).order_by(col(ToolStep.position))
+    found: dict[int, list[ToolStep]] = {}
+    for step in session.exec(query):
+        found.setdefault(step.message_id, []).append(step)
+    return found
 
 
 class ChatRepository(Store):
@@ -147,6 +169,7 @@ class ChatRepository(Store):
         with self._session() as session:
             its_messages = select(Message.id).where(col(Message.conversation_id) == conversation_id)
             session.exec(delete(ReplyPiece).where(col(ReplyPiece.message_id).in_(its_messages)))
+            session.exec(delete(ToolStep).where(col(ToolStep.message_id).in_(its_messages)))
             session.exec(delete(Message).where(col(Message.conversation_id) == conversation_id))
             session.exec(delete(Conversation).where(col(Conversation.id) == conversation_id))
             session.commit()
@@ -207,8 +230,30 @@ class ChatRepository(Store):
         conversation = self.get_conversation(conversation_id)
         if conversation is None:
             return None
-        messages = [MessagePublic.model_validate(m, from_attributes=True) for m in self.messages(conversation_id)]
+        messages = self.messages_with_steps(self.messages(conversation_id))
         return ConversationWithMessages(**conversation.model_dump(), messages=messages)
+
+    def tool_steps(self, message_ids: Sequence[int]) -> dict[int, list[ToolStep]]:
+        """The tool calls of these replies, by message id, each reply's in order."""
+        if not message_ids:
+            return {}
+        with self._session() as session:
+            return steps_by_message(session, message_ids)
+
+    def messages_with_steps(self, messages: Sequence[Message]) -> list[MessagePublic]:
+        """The messages as they leave the app, each reply with its tool calls."""
+        steps = self.tool_steps([m.id for m in messages if m.role == Role.ASSISTANT])
+        return [
+            MessagePublic.model_validate(
+                {
+                    **message.model_dump(),
+                    "tool_steps": [
+                        ToolStepPublic.model_validate(s, from_attributes=True) for s in steps.get(message.id, [])
+                    ],
+                }
+            )
+            for message in messages
+        ]
 
     def add_conversations(self, conversations: Sequence[ConversationWithMessages], keep_ids: bool) -> int:
         """Add these conversations and their messages, all in one transaction; one whose id is here already is
@@ -233,19 +278,24 @@ class ChatRepository(Store):
         self._update_conversation(conversation_id, leaf_id=message_id)
 
     def write_replies(
-        self, pieces: list[tuple[int, str]], finals: list[tuple[int, dict]], connection: Connection | None = None
+        self,
+        pieces: list[tuple[int, str]],
+        finals: list[tuple[int, dict]],
+        connection: Connection | None = None,
+        steps: list[tuple[int, dict]] = (),
     ) -> None:
-        """One transaction: new pieces of replies being written, and the final state of replies that ended (their
-        whole text becomes the message's content, and their pieces go). Plain SQL on a connection the writer keeps
-        (`connection`), not an ORM session from the pool: this runs every few tokens of every reply, and that
-        machinery cost three times the commit itself."""
+        """One transaction: new pieces of replies being written, their tool steps as they are now, and the final
+        state of replies that ended (their whole text becomes the message's content, and their pieces go). Plain SQL
+        on a connection the writer keeps (`connection`), not an ORM session from the pool: this runs every few tokens
+        of every reply, and that machinery cost three times the commit itself."""
         if connection is None:
             with self.engine.connect() as own:
-                return self.write_replies(pieces, finals, own)
+                return self.write_replies(pieces, finals, own, steps)
         try:
             if pieces:
                 rows = [{"message_id": message, "text": without_lone_surrogates(text)} for message, text in pieces]
                 connection.execute(ADD_PIECES, rows)
+            _write_steps(connection, list(steps))
             for message_id, fields in finals:
                 connection.execute(_reply_update(message_id, fields))
                 connection.execute(delete(ReplyPiece).where(col(ReplyPiece.message_id) == message_id))
@@ -275,17 +325,25 @@ class ChatRepository(Store):
                 message.status = Status.INTERRUPTED
                 session.add(message)
                 session.exec(delete(ReplyPiece).where(col(ReplyPiece.message_id) == message.id))
+            under_way = col(ToolStep.status).in_(TOOL_STATUSES_UNDER_WAY)
+            session.exec(update(ToolStep).where(under_way).values(status=ToolStatus.INTERRUPTED))
             session.commit()
             return len(cut_off)
 
     def configure_conversation(
-        self, conversation_id: str, system_prompt: str | None, temperature: float | None, max_output_tokens: int | None
+        self,
+        conversation_id: str,
+        system_prompt: str | None,
+        temperature: float | None,
+        max_output_tokens: int | None,
+        tool_sources: str | None = None,
     ) -> None:
         self._update_conversation(
             conversation_id,
             system_prompt=system_prompt or None,
             temperature=temperature,
             max_output_tokens=max_output_tokens,
+            tool_sources=tool_sources,
         )
 
     def set_system_prompt(self, conversation_id: str, system_prompt: str) -> None:

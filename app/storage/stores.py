@@ -11,6 +11,7 @@ from app.storage.connection_store import ConnectionStore
 from app.storage.presets import PresetStore
 from app.storage.repository import ChatRepository
 from app.storage.secrets import SecretStore
+from app.storage.tool_permissions import ToolPermissionStore
 
 
 @dataclass(frozen=True)
@@ -20,6 +21,7 @@ class Storage:
     secrets: SecretStore
     api_keys: ApiKeyStore
     connections: ConnectionStore
+    tool_permissions: ToolPermissionStore
 
     @classmethod
     def on(cls, engine: Engine) -> Storage:
@@ -29,4 +31,5 @@ class Storage:
             SecretStore(engine),
             ApiKeyStore(engine),
             ConnectionStore(engine),
+            ToolPermissionStore(engine),
         )

@@ -34,6 +34,7 @@ def failed(text: str) -> ToolOutput:
 
 class ToolSource(Protocol):
     name: str
+    read_only: bool  # every tool of it only reads: its calls may run without asking
 
     def tools(self) -> list[ToolSpec]: ...
 

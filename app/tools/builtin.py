@@ -135,9 +135,15 @@ class BuiltinTools:
     always."""
 
     name = "built-in"
+    read_only = True
 
     def __init__(self, enabled: set[str]) -> None:
-        self.enabled = [spec for name, spec in BUILTINS.items() if name in enabled]
+        self.turn_on(enabled)
+
+    def turn_on(self, names: set[str]) -> None:
+        """Exactly these (by the names BUILTIN_TOOLS takes) are on."""
+        self.names = [name for name in BUILTINS if name in names]
+        self.enabled = [BUILTINS[name] for name in self.names]
 
     def tools(self) -> list[ToolSpec]:
         return list(self.enabled)

@@ -104,6 +104,9 @@ class _Call:
 
 
 class MCPServerConnection:
+    # A server's own word (its readOnlyHint) is not trusted: its calls are asked for unless the person allows them.
+    read_only = False
+
     def __init__(self, config: ServerConfig) -> None:
         self.config = config
         self.name = config.name

@@ -14,7 +14,8 @@ from pathlib import Path
 from app.providers.base import ToolSpec
 from app.tools.base import ToolOutput, ToolSource, failed
 from app.tools.builtin import BuiltinTools
-from app.tools.mcp_servers import MCPServerConnection, servers_from_json
+from app.tools.mcp_servers import MCPServerConnection, ServerConfig
+from app.tools.servers_file import ServersFile
 
 log = logging.getLogger(__name__)
 
@@ -29,28 +30,73 @@ class OfferedTool:
     spec: ToolSpec
     source: str
     tool: str  # its own name, in its source
+    read_only: bool = False  # it only reads (the built-in ones): it may run without asking
+
+    @property
+    def key(self) -> str:
+        """What "Always allow" remembers it by."""
+        return f"{self.source}/{self.tool}"
 
 
 class ToolRegistry:
-    def __init__(self, servers: list[MCPServerConnection], builtin: BuiltinTools, problem: str | None = None) -> None:
+    def __init__(
+        self,
+        servers: list[MCPServerConnection],
+        builtin: BuiltinTools,
+        problem: str | None = None,
+        servers_file: ServersFile | None = None,
+    ) -> None:
         self.servers = servers
         self.builtin = builtin
         self.problem = problem  # what was wrong with the servers file, if anything
+        self.file = servers_file  # where changes made on the Tools page are kept (None: nowhere)
 
     @classmethod
     def from_files(cls, config_file: Path, builtin_names: Iterable[str]) -> ToolRegistry:
         """The servers the file names (none if there is no file; a file that cannot be read is said, and offers
-        none) and the built-in tools turned on."""
-        builtin = BuiltinTools(set(builtin_names))
-        if not config_file.is_file():
-            return cls([], builtin)
+        none) and the built-in tools turned on, by BUILTIN_TOOLS or on the Tools page."""
+        file = ServersFile(config_file)
         try:
-            configs = servers_from_json(config_file.read_text(encoding="utf-8"))
+            configs, kept_builtin = file.servers(), file.builtin_tools()
         except (OSError, ValueError) as error:
             problem = f"{config_file} cannot be read: {error}"
             log.warning("No MCP servers: %s", problem)
-            return cls([], builtin, problem)
-        return cls([MCPServerConnection(config) for config in configs], builtin)
+            return cls([], BuiltinTools(set(builtin_names)), problem)  # and nothing is written over it
+        builtin = BuiltinTools(set(builtin_names) | kept_builtin)
+        return cls([MCPServerConnection(config) for config in configs], builtin, servers_file=file)
+
+    def server(self, name: str) -> MCPServerConnection | None:
+        return next((server for server in self.servers if server.name == name), None)
+
+    # -- changes from the Tools page, kept in the servers file
+
+    async def keep_server(self, config: ServerConfig) -> MCPServerConnection:
+        """Add the server, or change the one with its name (started again if it runs); kept in the file first."""
+        self._keep(lambda file: file.keep_server(config))
+        if (old := self.server(config.name)) is not None:
+            await old.stop()
+            self.servers.remove(old)
+        connection = MCPServerConnection(config)
+        self.servers.append(connection)
+        if config.enabled:
+            connection.start()
+        return connection
+
+    async def forget_server(self, name: str) -> None:
+        self._keep(lambda file: file.forget_server(name))
+        if (server := self.server(name)) is not None:
+            await server.stop()
+            self.servers.remove(server)
+
+    def turn_builtin(self, name: str, on: bool) -> None:
+        names = set(self.builtin.names) | {name} if on else set(self.builtin.names) - {name}
+        self._keep(lambda file: file.keep_builtin_tools(names))
+        self.builtin.turn_on(names)
+
+    def _keep(self, change) -> None:
+        if self.file is None:
+            raise ValueError(self.problem or "There is no servers file to keep this in.")
+        change(self.file)
 
     def start(self) -> None:
         for server in self.servers:
@@ -64,10 +110,15 @@ class ToolRegistry:
     def sources(self) -> list[ToolSource]:
         return [self.builtin, *self.servers]
 
+    def choosable(self) -> list[ToolSource]:
+        """The sources a conversation may turn on: the built-in tools if any is on, and the servers turned on."""
+        builtin = [self.builtin] if self.builtin.tools() else []
+        return [*builtin, *(server for server in self.servers if server.config.enabled)]
+
     def offered(self, chosen: set[str] | None = None) -> list[OfferedTool]:
         """The tools of the sources `chosen` (every source, if None), named as the model sees them."""
         tools = [
-            (source.name, spec)
+            (source, spec)
             for source in self.sources()
             if chosen is None or source.name in chosen
             for spec in source.tools()
@@ -75,9 +126,10 @@ class ToolRegistry:
         taken = Counter(spec.name for _, spec in tools)
         return [
             OfferedTool(
-                ToolSpec(_offered_name(source, spec.name, taken), spec.description, spec.input_schema),
-                source,
+                ToolSpec(_offered_name(source.name, spec.name, taken), spec.description, spec.input_schema),
+                source.name,
                 spec.name,
+                source.read_only,
             )
             for source, spec in tools
         ]

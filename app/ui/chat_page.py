@@ -14,6 +14,7 @@ from nicegui import app, ui
 from app.chat.conversations import ConversationOptions
 from app.chat.generation import Generation
 from app.chat.service import ChatService
+from app.chat.tool_calls import Decision
 from app.providers.catalog import ModelCatalog
 from app.security.access import SESSION_KEY, Access
 from app.security.api_keys import ApiKeys
@@ -83,6 +84,7 @@ class ChatPage:
                 signed_in=self._signed_in,
                 streaming=self._show_streaming,
                 reply_ended=self._on_reply_ended,
+                decide=self.decide,
             )
             self.message_list = MessageList(self.service, self.parts.models, current, actions)
         self.composer = Composer(self.parts.drafts, self.parts.max_message_chars, self.send, self.stop, self._path)
@@ -103,6 +105,8 @@ class ChatPage:
             conversations = ConversationList(self.service, self.parts.drawer_page_size, self._current_id, self.guard)
             connect = ui.button("Connections", icon="hub", on_click=lambda: ui.navigate.to("/connections"))
             connect.props('flat no-caps aria-label="Connections"').classes("w-full mt-4")
+            tools = ui.button("Tools", icon="build", on_click=lambda: ui.navigate.to("/tools"))
+            tools.props('flat no-caps aria-label="Tools"').classes("w-full")
             import_dialog = ImportDialog(self.service, self.guard, conversations.render)
             import_button = ui.button("Import", icon="upload", on_click=import_dialog.open).classes("w-full")
             import_button.props('flat no-caps aria-label="Import"')
@@ -135,6 +139,10 @@ class ChatPage:
     def stop(self) -> None:
         if self.conversation_id and self._signed_in():
             self.service.replies.stop(self.conversation_id)
+
+    async def decide(self, position: int, decision: Decision) -> None:
+        if self.conversation_id is not None:
+            await self.guard.run(self.service.replies.decide, self.conversation_id, position, decision)
 
     async def retry(self) -> None:
         if self.conversation_id is None:

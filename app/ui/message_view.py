@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from nicegui import ui
 
 from app.chat.branches import Version
 from app.chat.generation import STATS_FIELDS, Generation
-from app.storage.models import Message, Role, Status
-from app.ui.markdown import render_markdown
+from app.storage.models import Message, Role, Status, ToolStepBase
+from app.ui.reply_parts import ReplyParts
 from app.ui.streaming.incremental import Patch
 from app.ui.streaming.live_reply import LiveReply
-from app.ui.streaming.streaming_markdown import StreamingMarkdown
+from app.ui.tool_step_view import Decide
 
 STATUS_NOTES = {
     Status.STOPPED: "Stopped",
@@ -100,6 +100,7 @@ class MessageActions:
     retry: Callable[[], object] | None = None  # a reply: regenerate (None where it would answer the wrong question)
     edit: Editor | None = None  # the person's own message: edit and send again
     step: Stepper | None = None  # to another version of the message
+    decide: Decide | None = None  # a reply being written: the answer to "run this tool call?"
 
 
 class UserMessageView:
@@ -159,7 +160,7 @@ class ReplyView:
         self,
         model_label: str,
         actions: MessageActions,
-        body: Callable[[], StreamingMarkdown],
+        body: Callable[[], ReplyParts],
         text: Callable[[], str],
         version: Version | None,
         thinking: bool,
@@ -184,13 +185,19 @@ class ReplyView:
                     version_switcher(version, actions.step)
                 self.footer = ui.label(model_label).classes("msg-footer")
         self._shown: dict[str, object] = {}
+        self.live: LiveReply | None = None  # the reply being written, when this shows one
 
     @classmethod
     def stored(
-        cls, message: Message, model_label: str, actions: MessageActions, version: Version | None = None
+        cls,
+        message: Message,
+        model_label: str,
+        actions: MessageActions,
+        version: Version | None = None,
+        steps: Sequence[ToolStepBase] = (),
     ) -> ReplyView:
-        def body() -> StreamingMarkdown:
-            return StreamingMarkdown(render_markdown(message.content))
+        def body() -> ReplyParts:
+            return ReplyParts.stored(message.content, steps)
 
         view = cls(model_label, actions, body, lambda: message.content, version, thinking=False)
         view._show_state(message.status, message.error, None)
@@ -200,18 +207,19 @@ class ReplyView:
 
     @classmethod
     def streaming(cls, live: LiveReply, actions: MessageActions, version: Version | None = None) -> ReplyView:
-        def body() -> StreamingMarkdown:
-            return StreamingMarkdown.following(live.markdown)
+        def body() -> ReplyParts:
+            return ReplyParts.following(live, actions.decide)
 
         generation = live.generation
-        thinking = not live.markdown.html
+        thinking = not live.markdown.html and not live.finished_segments
         view = cls(generation.model.label, actions, body, lambda: generation.text, version, thinking)
+        view.live = live
         view.show(None, generation)
         return view
 
     def show(self, patch: Patch | None, generation: Generation) -> None:
-        if patch is not None:
-            self.body.apply(patch)
+        if self.live is not None:
+            self.body.show(patch, self.live)
         self._show_state(generation.status, generation.error, generation.shown_notice)
         self._show_note(generation.note)
         stats = "" if generation.is_running else reply_stats(**generation.stats())

@@ -53,6 +53,10 @@ class SettingsDialog:
                 "text-xs opacity-60"
             )
             self.not_taken = ui.label("").classes("text-xs opacity-80").mark("settings-not-taken")
+            ui.label("Tools").classes("text-subtitle2")
+            self.tools_said = ui.label("").classes("text-xs opacity-80").mark("settings-tools")
+            self.tool_boxes: dict[str, ui.checkbox] = {}
+            self.tool_sources = ui.column().classes("gap-0")
             with ui.row().classes("w-full items-end no-wrap gap-1"):
                 self.preset_name = ui.input("Preset name").props("dense outlined").classes("grow")
                 ui.button("Save as preset", on_click=self.save_preset).props("flat no-caps dense")
@@ -74,16 +78,20 @@ class SettingsDialog:
         self.system_prompt.value = options.system_prompt or ""
         self.temperature.value = options.temperature
         self.max_tokens.value = options.max_output_tokens
+        self._offer_tools(options.tool_sources)
         self.dialog.open()
 
     async def save(self) -> None:
         if not (self.temperature.validate() and self.max_tokens.validate()):
             return  # each field says what it takes
         max_tokens = self.max_tokens.value
+        chosen = frozenset(name for name, box in self.tool_boxes.items() if box.value)
         options = ConversationOptions(
             self.system_prompt.value or None,
             self.temperature.value,
             int(max_tokens) if max_tokens is not None else None,
+            # Every source on: None, so a server added later is on here too.
+            None if len(chosen) == len(self.tool_boxes) else chosen,
         )
         if await self.guard.run(self._keep, options) is REFUSED:
             return
@@ -108,6 +116,24 @@ class SettingsDialog:
         # Said, so a value set for another model is not thought to be in use.
         self.not_taken.set_text(f"{model.label} takes no {' or '.join(missing)}: none is sent." if model else "")
         self.not_taken.set_visibility(bool(model and missing))
+
+    def _offer_tools(self, chosen: frozenset[str] | None) -> None:
+        """A switch per tool source; what the model cannot use is said (the embedded model calls no tools)."""
+        sources = self.service.replies.tools.sources()
+        model = self.chosen_model()
+        self.tool_sources.clear()
+        self.tool_boxes = {}
+        with self.tool_sources:
+            for name, tools in sources.items():
+                listed = ", ".join(tools) if tools else "starting…"
+                self.tool_boxes[name] = ui.checkbox(f"{name} ({listed})", value=chosen is None or name in chosen)
+        if not sources:
+            said = "No tools are turned on: add MCP servers or the built-in tools on the Tools page."
+        elif model is not None and not model.provider.capabilities.streams_tool_calls:
+            said = f"{model.label} cannot call tools: none are offered to it."
+        else:
+            said = "Tools this conversation offers the model (you are asked before a server's tool runs)."
+        self.tools_said.set_text(said)
 
     async def _keep(self, options: ConversationOptions) -> None:
         if (conversation_id := self.current_id()) is not None:

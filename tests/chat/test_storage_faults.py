@@ -107,10 +107,10 @@ async def test_a_write_that_fails_outright_is_retried_until_it_works(service, fa
     real_write = service.conversations.repository.write_replies
     failing = {"on": True}
 
-    def write_replies(pieces, finals, connection=None):
+    def write_replies(pieces, finals, connection=None, steps=()):
         if failing["on"]:
             raise OSError(28, "No space left on device")
-        return real_write(pieces, finals, connection)
+        return real_write(pieces, finals, connection, steps)
 
     monkeypatch.setattr(service.conversations.repository, "write_replies", write_replies)
     generation = await service.replies.send(None, "Go", OPENAI)
@@ -174,7 +174,7 @@ async def test_an_api_stream_ends_with_a_storage_error_when_the_end_cannot_be_st
 
     from app.api.events import reply_events
 
-    def no_room(pieces, finals, connection=None):
+    def no_room(pieces, finals, connection=None, steps=()):
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(service.conversations.repository, "write_replies", no_room)

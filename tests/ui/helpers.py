@@ -22,8 +22,8 @@ def replies(user: User) -> list[ui.element]:
 
 
 def reply_text(reply: ui.element) -> str:
-    """The reply's HTML as the browser has it after applying every patch."""
-    return next(e for e in reply.descendants() if isinstance(e, StreamingMarkdown)).html
+    """The reply's HTML as the browser has it after applying every patch (each segment's, where it called tools)."""
+    return "".join(e.html for e in reply.descendants() if isinstance(e, StreamingMarkdown))
 
 
 def user_messages(user: User) -> list[str]:
@@ -85,3 +85,9 @@ def drawer_titles(user: User) -> list[str]:
     column = next(iter(rows)).parent_slot.parent
     ordered = [child for child in column.default_slot.children if child in rows]
     return [link.text for row in ordered for link in row.descendants() if isinstance(link, ui.link)]
+
+
+def open_conversation_id(user: User) -> str:
+    """The open conversation's id, from its highlighted entry in the drawer."""
+    link = next(e for e in user.find(kind=ui.link).elements if "current" in e.classes)
+    return link.props["href"].removeprefix("/c/")

@@ -18,6 +18,7 @@ from tests.ui.helpers import (
     button,
     drawer_titles,
     eventually,
+    open_conversation_id,
     replies,
     reply_text,
     send,
@@ -126,12 +127,6 @@ async def test_reloading_mid_stream_shows_the_text_so_far_and_keeps_streaming(us
     await eventually(lambda: assert_status(replies(user)[0], "complete"))
     assert "w59" in reply_text(replies(user)[0])
     assert len(app_env["openai"].chat_requests) == 1, "the reload did not start a second reply"
-
-
-def open_conversation_id(user: User) -> str:
-    """The open conversation's id, from its highlighted entry in the drawer."""
-    link = next(e for e in user.find(kind=ui.link).elements if "current" in e.classes)
-    return link.props["href"].removeprefix("/c/")
 
 
 async def test_a_conversation_url_shows_the_whole_history_after_a_restart(user: User, app_env, database_url):

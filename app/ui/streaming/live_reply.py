@@ -33,8 +33,14 @@ class LiveReply:
 
     def __init__(self, generation: Generation) -> None:
         self.generation = generation
+        # A reply that calls tools is text, its calls, text, ...: each round's text is a segment of its own, shown
+        # before the round's calls. `markdown` renders the segment being written; the ones before are finished.
+        self.segment = 0
+        self.segment_start = 0  # where it begins in the reply's text
+        self.finished_segments: list[str] = []  # their HTML, for a tab that opens the reply later
         self.markdown = IncrementalMarkdown()
-        self.markdown.update(generation.text)
+        self._close_segments()
+        self.markdown.update(generation.text[self.segment_start :])
         self._listeners: Listeners[[Patch | None, Generation]] = Listeners(
             f"the reply in conversation {generation.conversation_id}"
         )
@@ -57,13 +63,27 @@ class LiveReply:
     def _flush(self, final: bool = False) -> None:
         self._flush_scheduled = None
         self._last_flush = time.monotonic()
-        text = self.generation.text
+        self._close_segments(notify=True)
+        text = self.generation.text[self.segment_start :]
         patch = self.markdown.finish(text) if final else self.markdown.update(text)
         self._listeners.notify(patch, self.generation)
         if final:
             self._unsubscribe()
             if _live_replies.get(self.generation.message_id) is self:
                 del _live_replies[self.generation.message_id]
+
+    def _close_segments(self, notify: bool = False) -> None:
+        """Each round whose calls are shown ends its segment where the calls begin; the next round's text starts
+        a new one. Tabs get the segment's last patch before any patch of the next (`segment` says which)."""
+        while rounds := [step for step in self.generation.shown_steps if step.round == self.segment]:
+            end = max(self.segment_start, min(rounds[0].text_offset, len(self.generation.text)))
+            patch = self.markdown.finish(self.generation.text[self.segment_start : end])
+            if notify:
+                self._listeners.notify(patch, self.generation)
+            self.finished_segments.append(self.markdown.html)
+            self.segment += 1
+            self.segment_start = end
+            self.markdown = IncrementalMarkdown()
 
 
 def live_replies() -> list[LiveReply]:
