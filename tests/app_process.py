@@ -142,6 +142,7 @@ def chat_app(
         fakes = fakes if fakes is not None else stack.enter_context(fake_providers())
         environment = child_environment(fakes, database_url or f"sqlite:///{tmp_path / 'chat.db'}")
         environment.update({name.upper(): str(value) for name, value in TEST_TUNING.items()})
+        environment["MCP_CONFIG"] = str(tmp_path / "mcp.json")  # on PostgreSQL too: never the project's own file
         environment.update(env)
         with running_app(list(args), environment, tmp_path, prefix, port) as started:
             yield RunningApp(f"http://127.0.0.1:{started.port}", fakes, started)

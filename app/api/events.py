@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
 from app.chat.generation import Generation
-from app.storage.models import Status
+from app.storage.models import TOOL_STATUSES_UNDER_WAY, Status, ToolStatus, ToolStepPublic
 
 KEEP_ALIVE_SECONDS = 15.0
 # A reply whose end cannot be stored (the database locked or full) still ends the stream, after this long, with a
@@ -21,6 +21,54 @@ FINISHED = object()
 
 def sse(event: dict) -> str:
     return f"data: {json.dumps(event, ensure_ascii=False)}\n\n"
+
+
+def tool_input(step: ToolStepPublic) -> object:
+    """The call's arguments as JSON, or as the model wrote them when they are not JSON."""
+    try:
+        return json.loads(step.arguments) if step.arguments else {}
+    except ValueError:
+        return step.arguments
+
+
+def tool_event(step: ToolStepPublic) -> dict:
+    """A tool call: once its arguments are whole (no `tool_result` yet), then with its result or its error."""
+    event = {
+        "token": "",
+        "tool_name": step.tool,
+        "tool_input": tool_input(step),
+        "tool_server": step.source,
+        "tool_call_id": step.call_id,
+        "tool_status": step.status.value,
+        "done": False,
+    }
+    if step.status == ToolStatus.COMPLETE:
+        event["tool_result"] = step.result or ""
+    elif step.status not in TOOL_STATUSES_UNDER_WAY:
+        event["tool_error"] = step.result or f"The call ended {step.status.value}."
+    return event
+
+
+class ToolEvents:
+    """Which tool events a stream has sent: a call's start once its arguments are whole, its end once it has one."""
+
+    def __init__(self) -> None:
+        self._started: set[int] = set()
+        self._ended: set[int] = set()
+
+    def new(self, steps: tuple[ToolStepPublic, ...]) -> list[tuple[int, dict]]:
+        """The events due for these (stored) steps, each with where it goes in the reply's text."""
+        due = []
+        for step in steps:
+            if step.status == ToolStatus.STREAMING:
+                continue
+            if step.position not in self._started:
+                self._started.add(step.position)
+                due.append((step.text_offset, tool_event(step.model_copy(update={"status": ToolStatus.RUNNING}))))
+            if step.status not in TOOL_STATUSES_UNDER_WAY and step.position not in self._ended:
+                self._ended.add(step.position)
+                due.append((step.text_offset, tool_event(step)))
+        return due
 
 
 def token_event(text: str, model_id: str) -> dict:
@@ -84,6 +132,7 @@ def reply_body(generation: Generation) -> dict:
     if "error" not in body:
         body["text"] = generation.text
         body["usage"] = {"input_tokens": generation.input_tokens, "output_tokens": generation.output_tokens}
+    body["tool_calls"] = [tool_event(step) for step in generation.shown_steps]
     return body
 
 
@@ -105,19 +154,27 @@ async def reply_events(
     """Every piece of text as it arrives, then the final event. A client that goes away stops the reply: the
     server cancels this generator, and the reply is saved as stopped."""
     pieces: asyncio.Queue[object] = asyncio.Queue()
-    shown = len(generation.text)
-    if shown:
-        pieces.put_nowait(generation.text)
+    tools = ToolEvents()
+    shown = 0
 
-    def on_change(changed: Generation) -> None:
+    def tokens_up_to(stored: int) -> None:
         # Text is stored a few tokens at a time; each token the provider sent still becomes an event of its own.
         nonlocal shown
-        stored, ends = len(changed.text), changed.token_ends
+        ends = generation.token_ends
         for end in ends[bisect.bisect_right(ends, shown) : bisect.bisect_right(ends, stored)]:
-            pieces.put_nowait(changed.text[shown:end])
+            pieces.put_nowait(token_event(generation.text[shown:end], generation.model.model_id))
             shown = end
+
+    def on_change(changed: Generation) -> None:
+        # A tool call's events go where it happened in the text: after what came before it, before what followed.
+        for offset, event in sorted(tools.new(changed.shown_steps), key=lambda due: due[0]):
+            tokens_up_to(min(offset, len(changed.text)))
+            pieces.put_nowait(event)
+        tokens_up_to(len(changed.text))
         if not changed.is_running:
             pieces.put_nowait(FINISHED)
+
+    on_change(generation)  # what is stored already
 
     unsubscribe = generation.subscribe(on_change)
     try:
@@ -134,7 +191,7 @@ async def reply_events(
             if piece is FINISHED:
                 yield sse(final_event(generation))
                 return
-            yield sse(token_event(str(piece), generation.model.model_id))
+            yield sse(piece)
     finally:
         unsubscribe()
         if generation.is_running:

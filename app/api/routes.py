@@ -52,7 +52,9 @@ def register_api(service: ChatService, models: ModelCatalog) -> None:
     async def chat(body: ChatBody):
         try:
             model_key = model_for(service, body.model, body.conversation_id)
-            generation = await service.replies.send(body.conversation_id, body.message, model_key, body.system)
+            # Nobody is there to answer "run this tool?": only tools approved in advance run (TOOLS_AUTO_APPROVE).
+            send = service.replies.send
+            generation = await send(body.conversation_id, body.message, model_key, body.system, can_ask=False)
         except InputRefused as refusal:
             raise ApiError(refusal.status, str(refusal)) from None
         if body.stream:
@@ -86,7 +88,7 @@ def register_api(service: ChatService, models: ModelCatalog) -> None:
         found = service.conversations.get(conversation_id)
         if found is None:
             raise ApiError(404, "That conversation does not exist.")
-        return {**found.model_dump(), "messages": service.conversations.messages(conversation_id)}
+        return {**found.model_dump(), "messages": service.conversations.messages_with_steps(conversation_id)}
 
     @router.api_route("/{unknown:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"], include_in_schema=False)
     def no_such_route(request: Request) -> None:

@@ -15,7 +15,7 @@ from app.chat.refusals import InputRefused, written
 from app.listeners import Listeners
 from app.providers.base import USUAL_TEMPERATURES
 from app.providers.catalog import ModelCatalog, ModelOption
-from app.storage.models import Conversation, Message, MessageLink, Role, ToolStep
+from app.storage.models import Conversation, Message, MessageLink, MessagePublic, Role, ToolStep
 from app.storage.stores import Storage
 from app.text import without_lone_surrogates
 
@@ -101,6 +101,10 @@ class Conversations:
             return []
         branch = path_to(self.repository.messages(conversation_id), conversation.leaf_id)
         return self._in_flight.with_live_text(conversation_id, branch)
+
+    def messages_with_steps(self, conversation_id: str) -> list[MessagePublic]:
+        """The conversation as shown, each reply with its tool calls, as the API gives it."""
+        return self.repository.messages_with_steps(self.messages(conversation_id))
 
     def history(self, conversation_id: str, before: int | None = None, limit: int | None = None) -> HistoryWindow:
         """The last `limit` messages shown before message `before` (the end, if None). Only the tree's links are

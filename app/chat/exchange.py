@@ -4,13 +4,14 @@ the public read models' (ConversationWithMessages); the repository does the read
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 
 from pydantic import ValidationError
 
 from app.chat.branches import path_to
 from app.chat.chatgpt_import import conversations_from_chatgpt, looks_like_chatgpt_export
-from app.storage.models import ConversationWithMessages, Role, Status
+from app.storage.models import ConversationWithMessages, Role, Status, ToolStepPublic
 from app.storage.repository import ChatRepository
 
 FORMAT = "llm-chat"
@@ -72,9 +73,19 @@ def export_markdown(repository: ChatRepository, conversation_ids: list[str]) -> 
             who = "You" if message.role == Role.USER else f"Assistant ({message.model or 'unknown model'})"
             status = "" if message.status == Status.COMPLETE else f" — *{message.status.value}*"
             parts.append(f"## {who}{status}\n\n{message.content}\n")
+            parts.extend(_tool_step_markdown(step) for step in message.tool_steps)
             if message.error:
                 parts.append(f"> Error: {message.error}\n")
     return "\n".join(parts)
+
+
+def _tool_step_markdown(step: ToolStepPublic) -> str:
+    """A call as a reader wants it: which tool, how it ended, its arguments and result as code (never markup)."""
+    where = f" ({step.source})" if step.source else ""
+    runs = re.findall(r"`+", step.arguments + (step.result or ""))
+    fence = "`" * max([3, *(len(run) + 1 for run in runs)])  # longer than any run of backticks inside
+    result = f"\n{fence}text\n{step.result}\n{fence}\n" if step.result is not None else ""
+    return f"*Tool call: `{step.tool}`{where}, {step.status.value}*\n\n{fence}json\n{step.arguments}\n{fence}\n{result}"
 
 
 def import_json(repository: ChatRepository, raw: bytes | str | dict) -> int:

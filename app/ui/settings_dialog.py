@@ -127,10 +127,10 @@ class SettingsDialog:
             for name, tools in sources.items():
                 listed = ", ".join(tools) if tools else "starting…"
                 self.tool_boxes[name] = ui.checkbox(f"{name} ({listed})", value=chosen is None or name in chosen)
-        if not sources:
-            said = "No tools are turned on: add MCP servers or the built-in tools on the Tools page."
-        elif model is not None and not model.provider.capabilities.streams_tool_calls:
+        if model is not None and not model.provider.capabilities.streams_tool_calls:
             said = f"{model.label} cannot call tools: none are offered to it."
+        elif not sources:
+            said = "No tools are turned on: add MCP servers or the built-in tools on the Tools page."
         else:
             said = "Tools this conversation offers the model (you are asked before a server's tool runs)."
         self.tools_said.set_text(said)

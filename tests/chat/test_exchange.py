@@ -9,7 +9,7 @@ import pytest
 
 from app.chat.exchange import ImportRefused, export_json, export_markdown, import_json
 from app.storage.database import create_database
-from app.storage.models import Role, Status
+from app.storage.models import Role, Status, ToolStatus, ToolStepPublic
 from app.storage.repository import ChatRepository
 from tests.conftest import fresh_database
 
@@ -43,6 +43,18 @@ def filled(database_url) -> ChatRepository:
         first_token_ms=210,
         duration_ms=900,
     )
+    step = ToolStepPublic(
+        call_id="call_1",
+        name="lookup",
+        tool="lookup",
+        source="kitchen",
+        arguments='{"query": "flour\\u0000"}',
+        status=ToolStatus.COMPLETE,
+        result="<script>alert(1)</script> NUL[\0]",
+        text_offset=4,
+        duration_ms=12,
+    )
+    repository.write_replies([], [], steps=[(reply.id, step.model_dump())])
     repository.set_system_prompt(first.id, "Be brief.")
     repository.pin_conversation(first.id, True)
     second = repository.create_conversation("anthropic:claude-haiku-4-5")
@@ -63,6 +75,8 @@ def test_an_export_imported_into_an_empty_database_is_restored_exactly(filled, r
     assert import_json(restored, exported) == 2
 
     assert export_json(restored, every_id(restored)) == exported
+    [reply] = [m for m in json.loads(exported)["conversations"][0]["messages"] if m["tool_steps"]]
+    assert reply["tool_steps"][0]["result"] == "<script>alert(1)</script> NUL[\0]"
     assert [c.title for c in restored.list_conversations()] == [c.title for c in filled.list_conversations()]
     assert restored.search_conversations("flour"), "imported text is searchable"
 
@@ -101,6 +115,7 @@ def test_markdown_export_reads_like_the_conversation(filled):
     assert "# Bread?" in text and "*System prompt:* Be brief." in text
     assert "## Assistant (openai:gpt-4o-mini) — *stopped*\n\n**Flour**, water" in text
     assert "> Error: Anthropic: the service is overloaded." in text
+    assert "*Tool call: `lookup` (kitchen), complete*" in text and "```text\n<script>alert(1)</script>" in text
 
 
 def test_branches_survive_the_round_trip_even_when_message_ids_are_taken(filled, repository_at):

@@ -299,3 +299,26 @@ async def test_a_crash_mid_call_leaves_the_step_interrupted_at_the_next_start(wi
     assert repository.mark_streaming_interrupted() == 1
     assert stored_steps(service, generation)[0].status == ToolStatus.INTERRUPTED
     service.replies.stop(generation.conversation_id)
+
+
+async def test_a_regenerated_reply_has_its_own_calls_and_the_old_version_keeps_its_own(with_tools):
+    service, provider, _ = await with_tools()
+    provider.script(*calls(("c1", "calculator", {"expression": "1+1"})))
+    provider.script(TextDelta("Two."), Finish("stop"))
+    first = await finished(service.replies.send(None, "1+1?", "scripted:model"))
+    provider.script(TextDelta("Plainly two."), Finish("stop"))
+    again = await finished(service.replies.retry(first.conversation_id, "scripted:model"))
+
+    steps = service.conversations.repository.tool_steps([first.message_id, again.message_id])
+    assert [s.result for s in steps[first.message_id]] == ["2"] and again.message_id not in steps
+    assert [t.role for t in provider.requests[-1].turns] == ["user"]  # the new version starts from the question
+
+
+async def test_deleting_a_conversation_deletes_its_calls(with_tools):
+    service, provider, _ = await with_tools()
+    provider.script(*calls(("c1", "calculator", {"expression": "1+1"})))
+    generation = await finished(service.replies.send(None, "1+1?", "scripted:model"))
+
+    await service.conversations.delete(generation.conversation_id)
+
+    assert service.conversations.repository.tool_steps([generation.message_id]) == {}

@@ -56,3 +56,14 @@ async def test_a_reply_waiting_for_the_model_says_it_is_queued_until_the_first_i
     await neighbour.should_not_see("Queued")
     neighbour.find(kind=ui.button, content="Stop").click()
     await eventually(lambda: assert_status(replies(neighbour)[0], "stopped"))
+
+
+@pytest.fixture
+def calculator_on(offline_env, monkeypatch) -> None:
+    monkeypatch.setenv("BUILTIN_TOOLS", "calculator")
+
+
+async def test_the_embedded_model_is_said_to_call_no_tools(calculator_on, user: User):
+    await user.open("/")
+    user.find(kind=ui.button, content="Settings").click()
+    await user.should_see("Local · SmolLM2-135M-Instruct (offline, small) cannot call tools: none are offered to it.")
