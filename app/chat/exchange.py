@@ -11,7 +11,7 @@ from pydantic import ValidationError
 
 from app.chat.branches import path_to
 from app.chat.chatgpt_import import conversations_from_chatgpt, looks_like_chatgpt_export
-from app.storage.models import ConversationWithMessages, Role, Status, ToolStepPublic
+from app.storage.models import ConversationWithMessages, MessagePublic, Role, Status, ToolStepPublic
 from app.storage.repository import ChatRepository
 
 FORMAT = "llm-chat"
@@ -69,13 +69,16 @@ def export_markdown(repository: ChatRepository, conversation_ids: list[str]) -> 
         parts.append(f"# {conversation.title or 'New conversation'}\n")
         if conversation.system_prompt:
             parts.append(f"*System prompt:* {conversation.system_prompt}\n")
-        for message in path_to(conversation.messages, conversation.leaf_id):
-            who = "You" if message.role == Role.USER else f"Assistant ({message.model or 'unknown model'})"
-            status = "" if message.status == Status.COMPLETE else f" — *{message.status.value}*"
-            parts.append(f"## {who}{status}\n\n{message.content}\n")
-            parts.extend(_tool_step_markdown(step) for step in message.tool_steps)
-            if message.error:
-                parts.append(f"> Error: {message.error}\n")
+        parts.extend(_message_markdown(m) for m in path_to(conversation.messages, conversation.leaf_id))
+    return "\n".join(parts)
+
+
+def _message_markdown(message: MessagePublic) -> str:
+    who = "You" if message.role == Role.USER else f"Assistant ({message.model or 'unknown model'})"
+    status = "" if message.status == Status.COMPLETE else f" — *{message.status.value}*"
+    parts = [f"## {who}{status}\n\n{message.content}\n", *map(_tool_step_markdown, message.tool_steps)]
+    if message.error:
+        parts.append(f"> Error: {message.error}\n")
     return "\n".join(parts)
 
 

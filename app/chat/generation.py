@@ -95,6 +95,7 @@ class Generation:
         self.step_started: dict[int, float] = {}  # when each call began running (for "running 3 s")
         self.round = 0
         self.round_start = 0  # where this round's text begins in `received`
+        self._earlier_usage = (0, 0)  # the tokens of the rounds before this one (in, out)
         self.steps_changed: Callable[[], None] = _nothing  # the runner stores the steps
 
     def start(self, work: Callable[[Generation], object]) -> None:
@@ -160,6 +161,7 @@ class Generation:
     def next_round(self) -> None:
         self.round += 1
         self.round_start = len(self.received)
+        self._earlier_usage = (self.input_tokens or 0, self.output_tokens or 0)
 
     def change_step(self, position: int, **changes: object) -> None:
         if changes.get("status") == ToolStatus.RUNNING:
@@ -219,8 +221,7 @@ class Generation:
             self.notice = None
             return
         elif isinstance(event, Usage):
-            self.input_tokens = event.input_tokens if event.input_tokens is not None else self.input_tokens
-            self.output_tokens = event.output_tokens if event.output_tokens is not None else self.output_tokens
+            self._count(event)
         elif isinstance(event, Finish):
             self.finish_reason = event.reason
         elif isinstance(event, Queued):
@@ -232,6 +233,14 @@ class Generation:
         elif isinstance(event, ToolCallStarted | ToolCallArgumentsDelta | ToolCallReady):
             self._apply_tool_event(event)
         self.notify()
+
+    def _count(self, usage: Usage) -> None:
+        # A reply that called tools made one request a round: its tokens are all of theirs.
+        earlier_input, earlier_output = self._earlier_usage
+        if usage.input_tokens is not None:
+            self.input_tokens = earlier_input + usage.input_tokens
+        if usage.output_tokens is not None:
+            self.output_tokens = earlier_output + usage.output_tokens
 
     def stats(self) -> dict[str, object]:
         """What a reply's footer tells: its text and token counts, time to first token and duration."""

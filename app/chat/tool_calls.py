@@ -120,17 +120,10 @@ async def _run_call(box: ToolBox, reply: StepsOf, position: int) -> ToolResult:
     step = reply.steps[position]
     tool = box.offered.get(step.name)
     arguments = reply.parsed_arguments.get(position)
-    if tool is None:
-        known = ", ".join(sorted(box.offered)) or "none"
-        return _finish(reply, position, failed(f"There is no tool called {step.name!r} here (offered: {known})."))
-    if arguments is None:
-        return _finish(reply, position, failed(f"The arguments are not a JSON object: {step.arguments[:200]!r}."))
-    if not box.runs_unasked(tool):
-        decision = await _ask(box, reply, position) if box.can_ask else None
-        if decision is None or decision == Decision.DENY:
-            return _finish(reply, position, failed(DENIED if decision else NOT_ASKABLE), ToolStatus.DENIED)
-        if decision == Decision.ALWAYS:
-            await box.permissions.allow(tool.key)
+    if tool is None or arguments is None:
+        return _finish(reply, position, _unusable(box, step))
+    if (refused := await _refused(box, reply, position, tool)) is not None:
+        return _finish(reply, position, refused, ToolStatus.DENIED)
     reply.change_step(position, status=ToolStatus.RUNNING)
     started = time.monotonic()
     try:
@@ -140,7 +133,29 @@ async def _run_call(box: ToolBox, reply: StepsOf, position: int) -> ToolResult:
     return _finish(reply, position, output, duration_ms=round((time.monotonic() - started) * 1000))
 
 
-async def _ask(box: ToolBox, reply: StepsOf, position: int) -> Decision:
+def _unusable(box: ToolBox, step: ToolStepPublic) -> ToolOutput:
+    """What the model is told of a call of a tool it was not offered, or with arguments that are not JSON."""
+    if step.name not in box.offered:
+        known = ", ".join(sorted(box.offered)) or "none"
+        return failed(f"There is no tool called {step.name!r} here (offered: {known}).")
+    return failed(f"The arguments are not a JSON object: {step.arguments[:200]!r}.")
+
+
+async def _refused(box: ToolBox, reply: StepsOf, position: int, tool: OfferedTool) -> ToolOutput | None:
+    """None if the call may run (allowed already, or now by the person); else what the model is told."""
+    if box.runs_unasked(tool):
+        return None
+    if not box.can_ask:
+        return failed(NOT_ASKABLE)
+    decision = await _ask(reply, position)
+    if decision == Decision.DENY:
+        return failed(DENIED)
+    if decision == Decision.ALWAYS:
+        await box.permissions.allow(tool.key)
+    return None
+
+
+async def _ask(reply: StepsOf, position: int) -> Decision:
     answer: asyncio.Future[Decision] = asyncio.get_running_loop().create_future()
     reply.approvals[position] = answer
     reply.change_step(position, status=ToolStatus.AWAITING_APPROVAL)

@@ -142,6 +142,5 @@ class ToolRegistry:
 
 
 def _offered_name(source: str, name: str, taken: Counter) -> str:
-    if taken[name] == 1:
-        return name
-    return NAME_CHARACTERS.sub("_", f"{source}__{name}")[:64]
+    # A server may name a tool in a way no provider takes ("get weather"): the model is offered a clean name.
+    return NAME_CHARACTERS.sub("_", name if taken[name] == 1 else f"{source}__{name}")[:64] or "tool"

@@ -3,28 +3,21 @@ Together, Ollama or any OpenAI-compatible server; keys are sealed on the server 
 
 from __future__ import annotations
 
-from nicegui import app, ui
+from nicegui import ui
 
 from app.chat.connections import Connections, ConnectionState
 from app.chat.refusals import InputRefused
 from app.security.access import Access
-from app.ui.theme import apply_theme, theme_toggle
+from app.ui.side_page import SidePage
 
 
-class ConnectionsPage:
+class ConnectionsPage(SidePage):
     def __init__(self, connections: Connections, access: Access) -> None:
         self.connections = connections
-        self.access = access
-        self.session = app.storage.user if access.required else {}
+        super().__init__(access)
 
     def build(self) -> None:
-        apply_theme()
-        with ui.header().classes("chat-bar items-center gap-2 py-1 shadow-sm"):
-            ui.button(icon="arrow_back", on_click=lambda: ui.navigate.to("/")).props(
-                'flat round aria-label="Back to the chat"'
-            )
-            ui.label("Connections").classes("chat-title grow")
-            theme_toggle()
+        self.header("Connections")
         with ui.column().classes("composer gap-4 py-6"):
             ui.label(
                 "Connect the providers whose models you want to use. A key typed here is kept on this server, "
@@ -39,12 +32,6 @@ class ConnectionsPage:
         with self.cards:
             for state in self.connections.states():
                 ConnectionCard(state, self)
-
-    def allowed(self) -> bool:
-        if self.access.signed_in(self.session):
-            return True
-        ui.navigate.to("/login")
-        return False
 
 
 class ConnectionCard:

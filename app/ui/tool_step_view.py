@@ -8,6 +8,7 @@ import json
 import re
 import time
 from collections.abc import Callable
+from functools import partial
 
 from nicegui import ui
 from nicegui.elements.mixins.text_element import TextElement
@@ -82,8 +83,10 @@ class ToolStepView:
     def show(self, step: ToolStepPublic) -> None:
         """Bring the step up to date; only what changed is touched (this runs once per frame while streaming)."""
         before, self._shown = self._shown, step
-        if before is None or before.arguments != step.arguments:
-            self.arguments.set_text(readable(step.arguments) if step.status != ToolStatus.STREAMING else step.arguments)
+        writing = step.status == ToolStatus.STREAMING
+        if before is None or before.arguments != step.arguments or (before.status == ToolStatus.STREAMING) != writing:
+            # As the model writes them, then (once whole) laid out.
+            self.arguments.set_text(step.arguments if writing else readable(step.arguments))
         if before is None or before.status != step.status:
             self.root.props(f"data-status={step.status.value}")
             self.icon.props(f"name={STATUS_ICONS[step.status]}")
@@ -98,7 +101,7 @@ class ToolStepView:
     def _tick(self) -> None:
         step = self._shown
         assert step is not None
-        words = STATUS_WORDS[step.status]
+        words = "· " + STATUS_WORDS[step.status]
         started = self._started_at(step.position)
         if step.status == ToolStatus.RUNNING and started is not None:
             words += f" · {time.monotonic() - started:.0f} s"
@@ -131,12 +134,13 @@ class ToolStepView:
             more = len(shown) - SHOWN_RESULT_CHARS
             output = Preformatted(shown[:SHOWN_RESULT_CHARS] + (f"\n… {more:,} more characters" if more > 0 else ""))
             output.classes("tool-output" + (" tool-output-error" if step.is_error else ""))
-            for image in json.loads(step.images or "[]"):
-                if SHOWN_IMAGE.fullmatch(image):
-                    ui.image(image).classes("tool-image").props('alt="An image the tool returned"')
+            _images(step.images)
             if more > 0:
-                ui.button(
-                    "Download the whole result",
-                    icon="download",
-                    on_click=lambda: ui.download.content(step.result or "", f"{step.tool}-result.txt"),
-                ).props("flat dense no-caps")
+                download = partial(ui.download.content, step.result, f"{step.tool}-result.txt")
+                ui.button("Download the whole result", icon="download", on_click=download).props("flat dense no-caps")
+
+
+def _images(images: str | None) -> None:
+    for image in json.loads(images or "[]"):
+        if SHOWN_IMAGE.fullmatch(image):
+            ui.image(image).classes("tool-image").props('alt="An image the tool returned"')

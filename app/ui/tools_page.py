@@ -4,33 +4,26 @@ status, last error and tools, remove it) and the built-in tools. Changes are kep
 
 from __future__ import annotations
 
-from nicegui import app, ui
+from nicegui import ui
 
 from app.chat.refusals import InputRefused
 from app.chat.tool_servers import BuiltinState, ServerState, ToolServers
 from app.security.access import Access
-from app.ui.theme import apply_theme, theme_toggle
+from app.ui.side_page import SidePage
 
 STATUS_WORDS = {"ready": "Ready", "starting": "Starting…", "failed": "Failed: starting again", "off": "Off"}
 STATUS_SECONDS = 1.0  # how often a server's status is looked at while the page is open
 
 
-class ToolsPage:
+class ToolsPage(SidePage):
     def __init__(self, servers: ToolServers, access: Access, config_file: str) -> None:
+        super().__init__(access)
         self.servers = servers
-        self.access = access
         self.config_file = config_file
-        self.session = app.storage.user if access.required else {}
         self.cards: dict[str, ServerCard] = {}
 
     def build(self) -> None:
-        apply_theme()
-        with ui.header().classes("chat-bar items-center gap-2 py-1 shadow-sm"):
-            ui.button(icon="arrow_back", on_click=lambda: ui.navigate.to("/")).props(
-                'flat round aria-label="Back to the chat"'
-            )
-            ui.label("Tools").classes("chat-title grow")
-            theme_toggle()
+        self.header("Tools")
         with ui.column().classes("composer gap-4 py-6"):
             ui.label(
                 "Tools a model may call while it answers: MCP servers and the built-in ones. Before a server's tool "
@@ -62,12 +55,6 @@ class ToolsPage:
         for state in self.servers.servers():
             if card := self.cards.get(state.name):
                 card.show_status(state)
-
-    def allowed(self) -> bool:
-        if self.access.signed_in(self.session):
-            return True
-        ui.navigate.to("/login")
-        return False
 
     async def run(self, change, *args: object, done: str | None = None) -> bool:
         if not self.allowed():

@@ -8,7 +8,6 @@ from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import screenshot
 from tests.browser.test_chat_in_browser import TIMEOUT, last_reply, send
-from tests.browser.test_security_in_browser import canary  # noqa: F401  (a fixture)
 from tests.fakes.provider_server import Reply
 
 RICH_REPLY = (
@@ -158,7 +157,7 @@ def test_a_broken_diagram_shows_its_source_and_a_short_error(page: Page, app_ser
 
 
 @pytest.mark.parametrize("renderer", ["diagram", "formula"])
-def test_hostile_diagrams_and_formulas_run_nothing_and_fetch_nothing(page: Page, app_server, canary, renderer):  # noqa: F811
+def test_hostile_diagrams_and_formulas_run_nothing_and_fetch_nothing(page: Page, app_server, canary, renderer):
     canary_url, hits = canary
     hostile = {
         "diagram": [

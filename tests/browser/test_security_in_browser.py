@@ -2,35 +2,12 @@
 
 from __future__ import annotations
 
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
 import pytest
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import chat_app, screenshot
 from tests.browser.test_chat_in_browser import TIMEOUT, last_reply, send
 from tests.fakes.provider_server import Reply
-
-
-@pytest.fixture
-def canary():
-    """A server that only counts requests: any hit means the page fetched something it was never asked to."""
-    hits: list[str] = []
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            hits.append(self.path)
-            self.send_response(204)
-            self.end_headers()
-
-        def log_message(self, *args) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}", hits
-    server.shutdown()
 
 
 def hostile_markdown(canary_url: str) -> list[str]:

@@ -18,6 +18,7 @@ from app.providers.base import (
     ToolCallArgumentsDelta,
     ToolCallReady,
     ToolCallStarted,
+    Usage,
 )
 from app.storage.models import Status, ToolStatus
 from app.tools.base import ToolOutput
@@ -322,3 +323,11 @@ async def test_deleting_a_conversation_deletes_its_calls(with_tools):
     await service.conversations.delete(generation.conversation_id)
 
     assert service.conversations.repository.tool_steps([generation.message_id]) == {}
+
+
+async def test_the_tokens_of_every_round_are_counted(with_tools):
+    service, provider, _ = await with_tools()
+    provider.script(*calls(("c1", "calculator", {"expression": "1+1"}))[:-1], Usage(10, 5), Finish("tool_calls"))
+    provider.script(TextDelta("Two."), Usage(20, 3), Finish("stop"))
+    generation = await finished(service.replies.send(None, "1+1?", "scripted:model"))
+    assert (generation.input_tokens, generation.output_tokens) == (30, 8)

@@ -175,3 +175,24 @@ def test_an_mcp_json_file_names_its_servers_as_claude_desktop_writes_it():
 def test_a_file_that_is_not_an_mcp_servers_file_is_refused_saying_what_is_wrong(text):
     with pytest.raises(ValueError, match=r"mcpServers|command or a url"):
         servers_from_json(text)
+
+
+async def test_a_published_server_from_the_package_index_works_over_stdio():
+    """mcp-server-time, installed by the test extra: its tools are listed and a call answers."""
+    config = ServerConfig("time", command=sys.executable, args=("-m", "mcp_server_time", "--local-timezone", "UTC"))
+    connection = MCPServerConnection(config)
+    connection.start()
+    try:
+        assert await connection.ready(STARTUP_SECONDS), connection.last_error
+        assert {"get_current_time", "convert_time"} <= {tool.name for tool in connection.tools()}
+        now = await connection.call("get_current_time", {"timezone": "Europe/Paris"})
+        converted = await connection.call(
+            "convert_time", {"source_timezone": "UTC", "time": "12:00", "target_timezone": "Asia/Tokyo"}
+        )
+        unknown = await connection.call("get_current_time", {"timezone": "Mars/Olympus"})
+    finally:
+        await connection.stop()
+
+    assert not now.is_error and "Europe/Paris" in now.text
+    assert not converted.is_error and "21:00" in converted.text
+    assert unknown.is_error
