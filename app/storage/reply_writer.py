@@ -183,12 +183,14 @@ def _pieces_and_finals(snapshot: Snapshot) -> tuple[list, list]:
 
 
 def _steps(snapshot: Snapshot) -> list[tuple[int, dict]]:
-    """Every tool step of the replies whose steps changed, as they are now."""
+    """The tool steps that changed since they were last stored (a step is a new snapshot when it changes), as they
+    are now: a 10 MB result is written once, not again with every later change of the reply."""
     return [
         (record.message_id, step.model_dump())
         for record, _, _, steps in snapshot
         if steps is not record.steps_written
-        for step in steps
+        for position, step in enumerate(steps)
+        if position >= len(record.steps_written) or step is not record.steps_written[position]
     ]
 
 

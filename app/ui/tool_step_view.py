@@ -82,6 +82,8 @@ class ToolStepView:
 
     def show(self, step: ToolStepPublic) -> None:
         """Bring the step up to date; only what changed is touched (this runs once per frame while streaming)."""
+        if step is self._shown:
+            return
         before, self._shown = self._shown, step
         writing = step.status == ToolStatus.STREAMING
         if before is None or before.arguments != step.arguments or (before.status == ToolStatus.STREAMING) != writing:

@@ -331,3 +331,21 @@ async def test_the_tokens_of_every_round_are_counted(with_tools):
     provider.script(TextDelta("Two."), Usage(20, 3), Finish("stop"))
     generation = await finished(service.replies.send(None, "1+1?", "scripted:model"))
     assert (generation.input_tokens, generation.output_tokens) == (30, 8)
+
+
+async def test_a_big_result_is_written_once_not_again_with_each_later_change(with_tools, monkeypatch):
+    service, provider, source = await with_tools(tools_auto_approve=True)
+    source.answers = {"lookup": ToolOutput("y" * 1_000_000)}
+    provider.script(*calls(("a", "lookup", {})))
+    provider.script(*calls(("b", "fetch", {"query": "small"})))
+    written_results: list[int] = []
+    real_write = service.conversations.repository.write_replies
+
+    def write_replies(pieces, finals, connection=None, steps=()):
+        written_results.extend(len(fields["result"] or "") for _, fields in steps)
+        return real_write(pieces, finals, connection, steps)
+
+    monkeypatch.setattr(service.conversations.repository, "write_replies", write_replies)
+    await finished(service.replies.send(None, "Big, then small", "scripted:model"))
+
+    assert written_results.count(1_000_000) == 1
