@@ -132,7 +132,7 @@ def reply_body(generation: Generation) -> dict:
     if "error" not in body:
         body["text"] = generation.text
         body["usage"] = {"input_tokens": generation.input_tokens, "output_tokens": generation.output_tokens}
-    body["tool_calls"] = [tool_event(step) for step in generation.shown_steps]
+    body["tool_calls"] = [tool_event(step) for step in generation.calls.shown]
     return body
 
 
@@ -167,7 +167,7 @@ async def reply_events(
 
     def on_change(changed: Generation) -> None:
         # A tool call's events go where it happened in the text: after what came before it, before what followed.
-        for offset, event in sorted(tools.new(changed.shown_steps), key=lambda due: due[0]):
+        for offset, event in sorted(tools.new(changed.calls.shown), key=lambda due: due[0]):
             tokens_up_to(min(offset, len(changed.text)))
             pieces.put_nowait(event)
         tokens_up_to(len(changed.text))

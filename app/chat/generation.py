@@ -10,10 +10,10 @@ from contextlib import aclosing
 from dataclasses import replace
 from functools import partial
 from itertools import count
-from typing import TYPE_CHECKING
 
 from app.chat.retry import retry_delay
 from app.chat.tool_calls import run_round
+from app.chat.tool_steps import TOOL_EVENTS, ReplyCalls, nothing
 from app.listeners import Listeners
 from app.providers.base import (
     WAITING_EVENTS,
@@ -27,19 +27,12 @@ from app.providers.base import (
     Queued,
     StreamEvent,
     TextDelta,
-    ToolCall,
-    ToolCallArgumentsDelta,
-    ToolCallReady,
-    ToolCallStarted,
     Usage,
 )
 from app.providers.catalog import ModelOption
 from app.settings import Settings
-from app.storage.models import TOOL_STATUSES_UNDER_WAY, Message, ReplyEnd, Status, ToolStatus, ToolStepPublic
+from app.storage.models import Message, ReplyEnd, Status, ToolStatus, ToolStepPublic
 from app.storage.reply_writer import ReplyRecord, ReplyWriter
-
-if TYPE_CHECKING:
-    from app.chat.tool_calls import Decision, ToolBox
 
 log = logging.getLogger(__name__)
 
@@ -85,18 +78,8 @@ class Generation:
         self.ended_at: float | None = None
         self.task: asyncio.Task | None = None
         self._listeners: Listeners[[Generation]] = Listeners(f"conversation {conversation_id}")
-        # Tool calls (app/chat/tool_calls.py): each step a snapshot, replaced on every change; `shown_steps` are
-        # the ones stored, the only ones a page shows. A round is one request to the model and the calls it made.
-        self.toolbox: ToolBox | None = None
-        self.steps: list[ToolStepPublic] = []
-        self.shown_steps: tuple[ToolStepPublic, ...] = ()
-        self.parsed_arguments: dict[int, dict | None] = {}
-        self.approvals: dict[int, asyncio.Future[Decision]] = {}
-        self.step_started: dict[int, float] = {}  # when each call began running (for "running 3 s")
-        self.round = 0
-        self.round_start = 0  # where this round's text begins in `received`
-        self._earlier_usage = (0, 0)  # the tokens of the rounds before this one (in, out)
-        self.steps_changed: Callable[[], None] = _nothing  # the runner stores the steps
+        self.calls = ReplyCalls()  # its tool calls (app/chat/tool_steps.py)
+        self._earlier_usage = (0, 0)  # the tokens of the rounds of calls before this one (in, out)
 
     def start(self, work: Callable[[Generation], object]) -> None:
         """Run `work(self)`, the coroutine that writes this reply, as the reply's own task."""
@@ -139,77 +122,18 @@ class Generation:
         if length > len(self.text):
             self.text = self.received[:length]
         if steps is not None:
-            self.shown_steps = steps
+            self.calls.shown = steps
         self.save_warning = None
-
-    # -- tool calls
 
     @property
     def round_has_output(self) -> bool:
         """This round's request has produced something (text, or a call): retrying it would rewrite that."""
-        return len(self.received) > self.round_start or any(step.round == self.round for step in self.steps)
-
-    def calls_of_round(self) -> list[int]:
-        return [step.position for step in self.steps if step.round == self.round]
-
-    def tool_calls_of_round(self) -> tuple[ToolCall, ...]:
-        return tuple(
-            ToolCall(self.steps[i].call_id, self.steps[i].name, self.parsed_arguments.get(i) or {})
-            for i in self.calls_of_round()
-        )
+        return self.calls.has_output(len(self.received))
 
     def next_round(self) -> None:
-        self.round += 1
-        self.round_start = len(self.received)
+        """The calls' results go back to the model: a new request, whose tokens add to those before."""
+        self.calls.next_round(len(self.received))
         self._earlier_usage = (self.input_tokens or 0, self.output_tokens or 0)
-
-    def change_step(self, position: int, **changes: object) -> None:
-        if changes.get("status") == ToolStatus.RUNNING:
-            self.step_started[position] = time.monotonic()
-        self.steps[position] = self.steps[position].model_copy(update=changes)
-        self.steps_changed()
-        self.notify()
-
-    def end_steps(self, status: Status) -> None:
-        """The reply ended: calls still under way end with it (stopped, cut off, or failed with it)."""
-        ended = {Status.STOPPED: ToolStatus.STOPPED, Status.INTERRUPTED: ToolStatus.INTERRUPTED}
-        for step in self.steps:
-            if step.status in TOOL_STATUSES_UNDER_WAY:
-                self.steps[step.position] = step.model_copy(update={"status": ended.get(status, ToolStatus.ERROR)})
-
-    def _step_for(self, call_id: str, name: str) -> int:
-        """The position of this round's call `call_id`, added as a new step if the model had not named it yet."""
-        for step in self.steps:
-            if step.round == self.round and step.call_id == call_id:
-                return step.position
-        tool, source = self.toolbox.where(name) if self.toolbox is not None else (name, "")
-        position = len(self.steps)
-        self.steps.append(
-            ToolStepPublic(
-                round=self.round,
-                position=position,
-                text_offset=len(self.received),
-                call_id=call_id,
-                name=name,
-                tool=tool,
-                source=source,
-            )
-        )
-        return position
-
-    def _apply_tool_event(self, event: ToolCallStarted | ToolCallArgumentsDelta | ToolCallReady) -> None:
-        if isinstance(event, ToolCallStarted):
-            self._step_for(event.id, event.name)
-        elif isinstance(event, ToolCallArgumentsDelta):
-            position = self._step_for(event.id, "")
-            arguments = self.steps[position].arguments + event.fragment
-            self.steps[position] = self.steps[position].model_copy(update={"arguments": arguments})
-        else:
-            position = self._step_for(event.id, event.name)
-            self.parsed_arguments[position] = event.arguments
-            update = {"arguments": event.raw_arguments, "name": event.name or self.steps[position].name}
-            self.steps[position] = self.steps[position].model_copy(update=update)
-        self.steps_changed()
 
     def apply(self, event: StreamEvent) -> None:
         """An event from the provider. Text is not shown yet: it is, once stored (`stored`)."""
@@ -230,8 +154,8 @@ class Generation:
             self.notice = LOADING_NOTICE
         elif isinstance(event, ContextTrimmed):
             self.note = trimmed_note(event)
-        elif isinstance(event, ToolCallStarted | ToolCallArgumentsDelta | ToolCallReady):
-            self._apply_tool_event(event)
+        elif isinstance(event, TOOL_EVENTS):
+            self.calls.apply(event, len(self.received))
         self.notify()
 
     def _count(self, usage: Usage) -> None:
@@ -259,10 +183,6 @@ class Generation:
             first_token_ms=_milliseconds(self.first_token_at, self.started_at),
             duration_ms=_milliseconds(self.ended_at or time.monotonic(), self.started_at),
         )
-
-
-def _nothing() -> None:
-    pass
 
 
 def _milliseconds(end: float | None, start: float) -> int | None:
@@ -301,7 +221,7 @@ class GenerationRunner:
             on_written=partial(self._stored, generation, final_stored),
             on_failing=partial(self._failing, generation),
         )
-        generation.steps_changed = partial(self._save_steps, generation, record)
+        generation.calls.changed = partial(self._save_steps, generation, record)
         status, error, failure = Status.ERROR, None, None
         try:
             await self._all_rounds(generation, request, record)
@@ -318,12 +238,12 @@ class GenerationRunner:
             generation.ended_at = time.monotonic()
             generation.notice = None
             generation.provider_done = True
-            generation.end_steps(status)
-            record.steps = tuple(generation.steps)
+            generation.calls.end(status)
+            record.steps = tuple(generation.calls.steps)
             record.text, record.final = generation.received, generation.end(status, error).model_dump()
             self.writer.save(record)
             await asyncio.shield(final_stored)  # however long the database takes: the end must be stored
-            generation.steps_changed = _nothing  # no cycle through the record: an ended reply is freed at once
+            generation.calls.changed = nothing  # no cycle through the record: an ended reply is freed at once
             generation.status, generation.error, generation.failure = status, error, failure
             generation.notify()
 
@@ -338,29 +258,27 @@ class GenerationRunner:
             generation.notify()
 
     def _save_steps(self, generation: Generation, record: ReplyRecord) -> None:
-        record.steps = tuple(generation.steps)
+        record.steps = tuple(generation.calls.steps)
         self.writer.save(record)
 
     async def _all_rounds(self, generation: Generation, request: ChatRequest, record: ReplyRecord) -> None:
         """Stream the reply; while the model calls tools, run the calls and stream again with their results, for
         up to TOOL_ROUNDS rounds of calls."""
-        box = generation.toolbox
+        calls = generation.calls
         while True:
             await self._stream_with_retries(generation, request, record)
-            positions = generation.calls_of_round()
-            if not positions or box is None:
+            positions = calls.of_round()
+            if not positions or calls.box is None:
                 return
             for position in positions:  # the calls show after all of this round's text
-                generation.change_step(position, text_offset=len(generation.received))
-            if generation.round >= self.settings.tool_rounds:
+                calls.change(position, text_offset=len(generation.received))
+            if calls.round >= self.settings.tool_rounds:
                 for position in positions:
-                    generation.change_step(position, status=ToolStatus.ERROR, result=ROUNDS_NOTE, is_error=True)
+                    calls.change(position, status=ToolStatus.ERROR, result=ROUNDS_NOTE, is_error=True)
                 generation.note = ROUNDS_NOTE
                 return
-            results = await run_round(box, generation, positions)
-            said = ChatTurn(
-                "assistant", generation.received[generation.round_start :], generation.tool_calls_of_round()
-            )
+            results = await run_round(calls.box, calls, positions)
+            said = ChatTurn("assistant", generation.received[calls.round_start :], calls.tool_calls())
             request = replace(request, turns=[*request.turns, said, ChatTurn("tool", "", tool_results=tuple(results))])
             generation.next_round()
 

@@ -197,7 +197,7 @@ class Replies:
         reply = await written(add, conversation_id, Role.ASSISTANT, "", Status.STREAMING, model.key)
         assert reply.id is not None
         generation = Generation(conversation_id, reply.id, model, prompt, branched)
-        generation.toolbox = box
+        generation.calls.box = box
         self._in_flight.add(generation)
         generation.start(lambda started: self._run(started, request))
         if watchers := self._watchers.get(conversation_id):
@@ -262,7 +262,7 @@ class Replies:
     async def decide(self, conversation_id: str, position: int, decision: Decision) -> None:
         """The person's answer to "run this tool call?" for the reply being written here."""
         generation = self._in_flight.get(conversation_id)
-        answer = generation.approvals.get(position) if generation is not None else None
+        answer = generation.calls.approvals.get(position) if generation is not None else None
         if answer is None or answer.done():
             raise InputRefused("That tool call is no longer waiting for an answer.")
         answer.set_result(decision)

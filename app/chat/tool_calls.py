@@ -10,13 +10,16 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Protocol, TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from app.providers.base import ChatTurn, ToolCall, ToolResult, ToolSpec
 from app.settings import Settings
 from app.storage.models import ToolStatus, ToolStepBase, ToolStepPublic
 from app.tools.base import ToolOutput, failed
 from app.tools.registry import OfferedTool, ToolRegistry
+
+if TYPE_CHECKING:
+    from app.chat.tool_steps import ReplyCalls
 
 DENIED = "The person chose not to run this call (denied). Do not call it again unless they ask you to."
 NOT_ASKABLE = (
@@ -97,40 +100,29 @@ class ToolChoice:
         return ToolBox(self.registry, offered, self.permissions, self.auto_approve, can_ask)
 
 
-class StepsOf(Protocol):
-    """What the tool calls need of a reply in flight: its steps, and the way to change one (the reply stores the
-    new snapshot and tells its pages). The Generation is one."""
-
-    steps: list[ToolStepPublic]
-    approvals: dict[int, asyncio.Future[Decision]]
-    parsed_arguments: dict[int, dict | None]
-
-    def change_step(self, position: int, **changes: object) -> None: ...
-
-
-async def run_round(box: ToolBox, reply: StepsOf, positions: list[int]) -> list[ToolResult]:
+async def run_round(box: ToolBox, calls: ReplyCalls, positions: list[int]) -> list[ToolResult]:
     """Run the calls of one round side by side (each asked for first, where it must be); the results in order.
     Cancelling this (Stop) cancels every call at once."""
     async with asyncio.TaskGroup() as group:
-        tasks = [group.create_task(_run_call(box, reply, position)) for position in positions]
+        tasks = [group.create_task(_run_call(box, calls, position)) for position in positions]
     return [task.result() for task in tasks]
 
 
-async def _run_call(box: ToolBox, reply: StepsOf, position: int) -> ToolResult:
-    step = reply.steps[position]
+async def _run_call(box: ToolBox, calls: ReplyCalls, position: int) -> ToolResult:
+    step = calls.steps[position]
     tool = box.offered.get(step.name)
-    arguments = reply.parsed_arguments.get(position)
+    arguments = calls.parsed_arguments.get(position)
     if tool is None or arguments is None:
-        return _finish(reply, position, _unusable(box, step))
-    if (refused := await _refused(box, reply, position, tool)) is not None:
-        return _finish(reply, position, refused, ToolStatus.DENIED)
-    reply.change_step(position, status=ToolStatus.RUNNING)
+        return _finish(calls, position, _unusable(box, step))
+    if (refused := await _refused(box, calls, position, tool)) is not None:
+        return _finish(calls, position, refused, ToolStatus.DENIED)
+    calls.change(position, status=ToolStatus.RUNNING)
     started = time.monotonic()
     try:
         output = await box.registry.call(tool, arguments)
     except Exception as error:  # a tool's failure goes to the model as its result, never ends the reply
         output = failed(f"The tool failed: {type(error).__name__}: {error}")
-    return _finish(reply, position, output, duration_ms=round((time.monotonic() - started) * 1000))
+    return _finish(calls, position, output, duration_ms=round((time.monotonic() - started) * 1000))
 
 
 def _unusable(box: ToolBox, step: ToolStepPublic) -> ToolOutput:
@@ -141,13 +133,13 @@ def _unusable(box: ToolBox, step: ToolStepPublic) -> ToolOutput:
     return failed(f"The arguments are not a JSON object: {step.arguments[:200]!r}.")
 
 
-async def _refused(box: ToolBox, reply: StepsOf, position: int, tool: OfferedTool) -> ToolOutput | None:
+async def _refused(box: ToolBox, calls: ReplyCalls, position: int, tool: OfferedTool) -> ToolOutput | None:
     """None if the call may run (allowed already, or now by the person); else what the model is told."""
     if box.runs_unasked(tool):
         return None
     if not box.can_ask:
         return failed(NOT_ASKABLE)
-    decision = await _ask(reply, position)
+    decision = await _ask(calls, position)
     if decision == Decision.DENY:
         return failed(DENIED)
     if decision == Decision.ALWAYS:
@@ -155,24 +147,24 @@ async def _refused(box: ToolBox, reply: StepsOf, position: int, tool: OfferedToo
     return None
 
 
-async def _ask(reply: StepsOf, position: int) -> Decision:
+async def _ask(calls: ReplyCalls, position: int) -> Decision:
     answer: asyncio.Future[Decision] = asyncio.get_running_loop().create_future()
-    reply.approvals[position] = answer
-    reply.change_step(position, status=ToolStatus.AWAITING_APPROVAL)
+    calls.approvals[position] = answer
+    calls.change(position, status=ToolStatus.AWAITING_APPROVAL)
     try:
         return await answer
     finally:
-        reply.approvals.pop(position, None)
+        calls.approvals.pop(position, None)
 
 
 def _finish(
-    reply: StepsOf,
+    calls: ReplyCalls,
     position: int,
     output: ToolOutput,
     status: ToolStatus | None = None,
     duration_ms: int | None = None,
 ) -> ToolResult:
-    reply.change_step(
+    calls.change(
         position,
         status=status or (ToolStatus.ERROR if output.is_error else ToolStatus.COMPLETE),
         result=output.text,
@@ -180,7 +172,7 @@ def _finish(
         is_error=output.is_error,
         duration_ms=duration_ms,
     )
-    return ToolResult(reply.steps[position].call_id, output.for_model(), output.is_error)
+    return ToolResult(calls.steps[position].call_id, output.for_model(), output.is_error)
 
 
 def results_of(steps: Sequence[ToolStepBase]) -> list[ToolResult]:

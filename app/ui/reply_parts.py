@@ -46,10 +46,10 @@ class ReplyParts:
         """The parts of a reply being written, as far as it has come: its finished segments and their calls,
         then the segment being written (which takes the patches)."""
         generation = live.generation
-        parts = cls(decide, generation.step_started.get)
+        parts = cls(decide, generation.calls.started.get)
         for html in live.finished_segments:
             parts._add_segment(lambda html=html: StreamingMarkdown(html))
-            parts._show_steps(generation.shown_steps, up_to_round=len(parts.segments) - 1)
+            parts._show_steps(generation.calls.shown, up_to_round=len(parts.segments) - 1)
         parts._add_segment(lambda: StreamingMarkdown.following(live.markdown))
         return parts
 
@@ -59,7 +59,7 @@ class ReplyParts:
 
     def show(self, patch: Patch | None, live: LiveReply) -> None:
         """A patch of the segment `live.segment`, and the calls shown so far."""
-        self._show_steps(live.generation.shown_steps, up_to_round=live.segment)
+        self._show_steps(live.generation.calls.shown, up_to_round=live.segment)
         while len(self.segments) <= live.segment:
             self._add_segment(lambda: StreamingMarkdown.following(live.markdown))
         if patch is not None:

@@ -85,20 +85,22 @@ class ToolStepView:
         if step is self._shown:
             return
         before, self._shown = self._shown, step
-        writing = step.status == ToolStatus.STREAMING
-        if before is None or before.arguments != step.arguments or (before.status == ToolStatus.STREAMING) != writing:
+        if before is None or (before.arguments, _writing(before)) != (step.arguments, _writing(step)):
             # As the model writes them, then (once whole) laid out.
-            self.arguments.set_text(step.arguments if writing else readable(step.arguments))
+            self.arguments.set_text(step.arguments if _writing(step) else readable(step.arguments))
         if before is None or before.status != step.status:
-            self.root.props(f"data-status={step.status.value}")
-            self.icon.props(f"name={STATUS_ICONS[step.status]}")
-            self.timer.active = step.status == ToolStatus.RUNNING
-            self._show_approval(step.status == ToolStatus.AWAITING_APPROVAL)
-            if step.status in (ToolStatus.ERROR, ToolStatus.DENIED, ToolStatus.AWAITING_APPROVAL):
-                self.details.props("open")  # what needs reading or an answer is not folded away
+            self._show_status(step.status)
         if before is None or (before.result, before.images) != (step.result, step.images):
             self._show_result(step)
         self._tick()
+
+    def _show_status(self, status: ToolStatus) -> None:
+        self.root.props(f"data-status={status.value}")
+        self.icon.props(f"name={STATUS_ICONS[status]}")
+        self.timer.active = status == ToolStatus.RUNNING
+        self._show_approval(status == ToolStatus.AWAITING_APPROVAL)
+        if status in (ToolStatus.ERROR, ToolStatus.DENIED, ToolStatus.AWAITING_APPROVAL):
+            self.details.props("open")  # what needs reading or an answer is not folded away
 
     def _tick(self) -> None:
         step = self._shown
@@ -140,6 +142,10 @@ class ToolStepView:
             if more > 0:
                 download = partial(ui.download.content, step.result, f"{step.tool}-result.txt")
                 ui.button("Download the whole result", icon="download", on_click=download).props("flat dense no-caps")
+
+
+def _writing(step: ToolStepPublic) -> bool:
+    return step.status == ToolStatus.STREAMING
 
 
 def _images(images: str | None) -> None:

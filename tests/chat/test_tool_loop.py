@@ -59,7 +59,7 @@ async def with_tools(scripted_service):
 
 def shows(generation, status: str) -> bool:
     """The reply's first call is shown (so, stored) with this status."""
-    return bool(generation.shown_steps) and generation.shown_steps[0].status == status
+    return bool(generation.calls.shown) and generation.calls.shown[0].status == status
 
 
 def stored_steps(service, generation):
@@ -105,7 +105,7 @@ async def test_always_allow_remembers_the_tool_for_later_replies(with_tools):
     service, provider, source = await with_tools()
     provider.script(*calls(("c1", "lookup", {"query": "a"})))
     generation = await service.replies.send(None, "First", "scripted:model")
-    await eventually(lambda: 0 in generation.approvals)
+    await eventually(lambda: 0 in generation.calls.approvals)
     await service.replies.decide(generation.conversation_id, 0, Decision.ALWAYS)
     await finished(generation)
 
@@ -121,7 +121,7 @@ async def test_a_denied_call_tells_the_model_so_and_the_reply_goes_on(with_tools
     provider.script(*calls(("c1", "lookup", {"query": "secret"})))
     provider.script(TextDelta("Understood, I will not look it up."), Finish("stop"))
     generation = await service.replies.send(None, "Look it up", "scripted:model")
-    await eventually(lambda: 0 in generation.approvals)
+    await eventually(lambda: 0 in generation.calls.approvals)
     await service.replies.decide(generation.conversation_id, 0, Decision.DENY)
     await finished(generation)
 
@@ -213,7 +213,7 @@ async def test_stop_while_waiting_for_approval_stops_the_reply(with_tools):
     service, provider, _ = await with_tools()
     provider.script(*calls(("a", "lookup", {"query": "x"})))
     generation = await service.replies.send(None, "Ask me", "scripted:model")
-    await eventually(lambda: 0 in generation.approvals)
+    await eventually(lambda: 0 in generation.calls.approvals)
     service.replies.stop(generation.conversation_id)
     await finished(generation)
     assert stored_steps(service, generation)[0].status == ToolStatus.STOPPED

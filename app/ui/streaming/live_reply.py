@@ -75,7 +75,7 @@ class LiveReply:
     def _close_segments(self, notify: bool = False) -> None:
         """Each round whose calls are shown ends its segment where the calls begin; the next round's text starts
         a new one. Tabs get the segment's last patch before any patch of the next (`segment` says which)."""
-        while rounds := [step for step in self.generation.shown_steps if step.round == self.segment]:
+        while rounds := [step for step in self.generation.calls.shown if step.round == self.segment]:
             end = max(self.segment_start, min(rounds[0].text_offset, len(self.generation.text)))
             patch = self.markdown.finish(self.generation.text[self.segment_start : end])
             if notify:
