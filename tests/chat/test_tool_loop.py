@@ -22,6 +22,7 @@ from app.providers.base import (
 )
 from app.storage.models import Status, ToolStatus
 from app.tools.base import ToolOutput
+from tests.fakes.provider_server import FakeToolCall, Reply
 from tests.scripted_tools import ScriptedTools, registry_with
 from tests.waiting import eventually, finished
 
@@ -349,3 +350,25 @@ async def test_a_big_result_is_written_once_not_again_with_each_later_change(wit
     await finished(service.replies.send(None, "Big, then small", "scripted:model"))
 
     assert written_results.count(1_000_000) == 1
+
+
+@pytest.mark.parametrize("dialect", ["openai", "anthropic", "together"])
+async def test_the_loop_through_each_real_sdk_sends_the_results_back_in_its_own_shape(service_with, fakes, dialect):
+    service = await service_with(builtin_tools=["calculator"])
+    model = next(option for option in service.conversations.models.options if option.provider.id == dialect)
+    fakes[dialect].play(
+        Reply(tokens=["Working. "], tool_calls=[FakeToolCall("calculator", '{"expression": "6*7"}', id="call_1")]),
+        Reply(tokens=["It is 42."]),
+    )
+
+    generation = await finished(service.replies.send(None, "6*7?", model.key))
+
+    assert generation.status == Status.COMPLETE and generation.text == "Working. It is 42."
+    assert stored_steps(service, generation)[0].result == "42"
+    sent = fakes[dialect].chat_requests[-1].body["messages"]
+    if dialect == "anthropic":
+        assert sent[-1]["content"] == [
+            {"type": "tool_result", "tool_use_id": "call_1", "content": "42", "is_error": False}
+        ]
+    else:
+        assert sent[-1] == {"role": "tool", "tool_call_id": "call_1", "content": "42"}
