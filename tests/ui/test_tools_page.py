@@ -107,6 +107,7 @@ async def test_a_conversation_can_turn_a_tool_source_off_in_its_settings(builtin
     await user.should_see("Tools this conversation offers the model")
     next(e for e in user.find(kind=ui.checkbox).elements if e.text.startswith("built-in")).set_value(False)
     user.find(marker="settings-save").click()
+    await user.should_see("Settings saved")  # stored: the next reply goes by it
     app_env["openai"].play(Reply(tokens=["No tools now."]))
     await send(user, "Second")
     await eventually(lambda: len(replies(user)) == 2 and assert_status(replies(user)[1], "complete"))
