@@ -31,6 +31,9 @@ CONTENT_SECURITY_POLICY = "; ".join(
         "font-src 'self' data:",
         "connect-src 'self'",
         "object-src 'none'",
+        # Previews run in sandboxed srcdoc frames (static/preview.js), which load nothing: no frame may load a URL,
+        # so a preview cannot navigate itself anywhere either (a meta refresh, a link).
+        "frame-src 'none'",
         "base-uri 'self'",
         "form-action 'self'",
         "frame-ancestors 'none'",

@@ -26,6 +26,7 @@ from pygments.util import ClassNotFound
 
 from app.text import without_lone_surrogates
 from app.ui.math import render_formula
+from app.ui.previews import fence_is_open, preview_kind
 
 SAFE_SCHEMES = {"http", "https", "mailto"}
 # The highlighted spans alone: _code_block wraps them; the styles apply inside rendered replies only.
@@ -55,21 +56,33 @@ def _highlight(code: str, language: str) -> str:
     return escape(code, quote=False) if lexer is None else highlight(code, lexer, _formatter)
 
 
-def _code_block(code: str, info: str) -> str:
-    """A block of code under a header bar with its language (the page adds Copy there). Long lines scroll inside
-    the block, not the page."""
+def _code_block(code: str, info: str, fence_open: bool = False) -> str:
+    """A block of code under a header bar with its language (the page adds Copy there, and Preview for what it
+    can preview: data-preview, with data-fence="open" while the fence is still being written). Long lines scroll
+    inside the block, not the page."""
     first_word = info.split(maxsplit=1)[0] if info.strip() else ""
     language = first_word if LANGUAGE.fullmatch(first_word) else ""
     code_class = f' class="language-{language}"' if language else ""
+    kind = preview_kind(code, language)
+    preview = f' data-preview="{kind}"' + (' data-fence="open"' if fence_open else "") if kind else ""
     return (
-        f'<div class="code-block" data-lang="{language or "text"}"><div class="code-head">'
+        f'<div class="code-block" data-lang="{language or "text"}"{preview}><div class="code-head">'
         f'<span class="code-lang">{language or "text"}</span></div>'
         f'<pre tabindex="0"><code{code_class}>{_highlight(code, language)}</code></pre></div>\n'
     )
 
 
 def _render_fence(_renderer, tokens, index, _options, _env) -> str:
-    return _code_block(tokens[index].content, tokens[index].info)
+    token = tokens[index]
+    return _code_block(token.content, token.info, token.meta.get("open", False))
+
+
+def _mark_open_fences(state) -> None:
+    """A core rule after the block parse: a fence that has no closing line yet says so (token.meta["open"])."""
+    lines = state.src.split("\n")
+    for token in state.tokens:
+        if token.type == "fence" and token.map:
+            token.meta["open"] = fence_is_open(lines, token.map[0], token.map[1], token.markup)
 
 
 def _render_code_block(_renderer, tokens, index, _options, _env) -> str:
@@ -152,6 +165,7 @@ def _parser() -> MarkdownIt:
     parser.use(texmath_plugin, delimiters="brackets")  # \(...\) and \[...\]
     parser.inline.ruler.before("escape", "math_display_inline", _display_brackets_inline)
     parser.use(tasklists_plugin, label=True)  # - [ ] and - [x], as disabled checkboxes labelled by their text
+    parser.core.ruler.after("block", "open_fences", _mark_open_fences)
     parser.validateLink = is_safe_url
     rules = {
         "link_open": _render_link_open,

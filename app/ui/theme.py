@@ -1,4 +1,4 @@
-"""Page-wide styles and behaviour (static/: chat.css, chat.js, patches.js, send.js), and the light/dark/auto
+"""Page-wide styles and behaviour (static/: chat.css, chat.js, patches.js, preview.js, send.js), and the light/dark/auto
 theme toggle."""
 
 from __future__ import annotations
@@ -37,6 +37,7 @@ def apply_theme() -> None:
     ui.add_body_html(
         f'<script src="{_versioned("chat.js")}"></script>'
         f'<script src="{_versioned("patches.js")}"></script>'
+        f'<script src="{_versioned("preview.js")}"></script>'
         f'<script src="{_versioned("send.js")}" data-upload-above="{UPLOAD_ABOVE_CHARS}"></script>'
     )
 

@@ -14,7 +14,10 @@ function setSafeHTML(element, html) {
     link.target = "_blank";
     link.rel = "noopener noreferrer nofollow";
   }
-  for (const block of element.querySelectorAll(".code-block")) addCopyButton(block);
+  for (const block of element.querySelectorAll(".code-block")) {
+    addCopyButton(block);
+    if (block.dataset.preview) window.chatPreview?.addButton(block);  // static/preview.js
+  }
 }
 
 // Every code block gets its own Copy button in its header, which copies the code alone (chatCopy: static/chat.js).
@@ -53,6 +56,23 @@ function loadMermaid() {
 }
 
 let diagrams = 0;
+
+// For the preview panel (static/preview.js): a diagram drawn as here (strict mode, then made inert), as SVG text the
+// panel shows inside its sandboxed frame. Throws on a diagram Mermaid cannot draw.
+window.chatDrawMermaid = async (source) => {
+  const mermaid = await loadMermaid();
+  await mermaid.parse(source);
+  const id = `chat-preview-diagram-${++diagrams}`;
+  try {
+    const { svg } = await mermaid.render(id, source);
+    const holder = document.createElement("div");
+    holder.append(inertDiagram(svg));
+    return holder.innerHTML;
+  } finally {
+    document.getElementById(id)?.remove();
+    document.getElementById("d" + id)?.remove();
+  }
+};
 async function drawDiagrams(element) {
   for (const block of element.querySelectorAll('.code-block[data-lang="mermaid"]:not([data-drawn])')) {
     // This list was taken before the awaits below: a later call may have taken this block meanwhile (two
