@@ -5,6 +5,8 @@ nowhere: a loopback canary sees nothing and the chat page is unchanged. Screensh
 
 from __future__ import annotations
 
+import time
+
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import screenshot
@@ -38,12 +40,17 @@ def test_a_streamed_html_app_takes_shape_in_the_preview_and_then_works(page: Pag
     preview_button = reply.get_by_role("button", name="Preview")
     expect(preview_button).to_be_visible(timeout=TIMEOUT)
     expect(reply).to_have_attribute("data-status", "streaming")
+    opened_at = time.monotonic()
     preview_button.click()  # while the model is still writing
 
     frame = page.frame_locator('[data-role="preview"] iframe[title="Preview"]')
     expect(frame.locator("h1")).to_have_text("Counter", timeout=TIMEOUT)
     assert preview_frame(page).get_attribute("sandbox") == "allow-scripts"
     expect(reply).to_have_attribute("data-status", "complete", timeout=TIMEOUT)
+    page.wait_for_timeout(600)  # the update once the block is finished
+    renders, followed_for = page.evaluate("window.chatPreview.renders"), time.monotonic() - opened_at
+    # It followed the block as it grew, at most every 250 ms (and once more at the end), not once per patch.
+    assert 3 <= renders <= followed_for / 0.25 + 2, (renders, followed_for)
     expect(frame.get_by_role("button", name="Count")).to_be_visible(timeout=TIMEOUT)
     frame.get_by_role("button", name="Count").click()
     frame.get_by_role("button", name="Count").click()
@@ -107,8 +114,10 @@ def test_svg_and_mermaid_show_in_the_same_sandbox(page: Page, app_server):
     expect(frame.locator("svg text")).to_have_text("Hello", timeout=TIMEOUT)
     assert reply.locator("svg rect[fill='teal']").count() == 0, "the SVG itself never joins the page"
 
-    reply.get_by_role("button", name="Preview").last.click()
+    page.get_by_role("button", name="Close the preview").click()
+    page.keyboard.press("Alt+Shift+P")  # the last block that can be previewed: the diagram
     expect(frame.locator("svg")).to_contain_text("Dough", timeout=TIMEOUT)
+    assert reply.get_by_role("button", name="Preview").last.get_attribute("aria-pressed") == "true"
 
 
 def test_a_preview_that_tries_to_escape_gets_nowhere(browser, app_server, canary):
@@ -169,3 +178,22 @@ document.getElementById("out").textContent = tried.join(" ");
     assert page.context.cookies() == cookies_before
     assert abs(page.evaluate("document.body.innerHTML.length") - before) < 20_000  # the panel, nothing else
     expect(reply).to_have_attribute("data-status", "complete")
+
+
+def test_a_preview_that_updates_while_streaming_keeps_its_scroll_position(page: Page, app_server):
+    paragraphs = "".join(f"<p style='height:60px'>Paragraph {n}</p>\n" for n in range(60))
+    text = f"```html\n<!doctype html><body>\n{paragraphs}"
+    app_server.fakes["openai"].play(Reply(tokens=[text, *pieces("<p>more</p>\n" * 40, 12)], delay=0.1))
+    page.goto(app_server.url)
+    send(page, "A long page")
+    last_reply(page).get_by_role("button", name="Preview").click(timeout=TIMEOUT)
+    frame = page.frame_locator('[data-role="preview"] iframe[title="Preview"]')
+    expect(frame.locator("p").first).to_have_text("Paragraph 0", timeout=TIMEOUT)
+
+    preview_frame(page).element_handle().content_frame().evaluate("scrollTo(0, 1200)")
+    page.wait_for_timeout(300)  # the frame says where it is
+    renders = page.evaluate("window.chatPreview.renders")
+    page.wait_for_function(f"window.chatPreview.renders > {renders}", timeout=TIMEOUT)  # an update came
+    page.wait_for_timeout(300)
+
+    assert abs(preview_frame(page).element_handle().content_frame().evaluate("scrollY") - 1200) < 5

@@ -84,6 +84,7 @@
     codeView.textContent = sourceOf(block);
     title.textContent = `${block.dataset.lang} preview`;
     frame.srcdoc = frameDocument(kind, body, scroll);
+    window.chatPreview.renders += 1;  // (counted for the browser tests)
     markButtons();
   }
 
@@ -180,6 +181,7 @@
   }
 
   window.chatPreview = {
+    renders: 0,
     addButton(block) {
       const head = block.querySelector(".code-head");
       if (!head || head.querySelector(".code-preview")) return;
