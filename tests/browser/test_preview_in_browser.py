@@ -12,6 +12,7 @@ from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import screenshot
 from tests.browser.test_chat_in_browser import TIMEOUT, last_reply, send
+from tests.browser.test_reading_in_browser import tokens_of as pieces
 from tests.fakes.provider_server import Reply
 
 COUNTER_APP = (
@@ -22,10 +23,6 @@ COUNTER_APP = (
     "  const n = document.getElementById('count'); n.textContent = Number(n.textContent) + 1;\n};\n</script>\n"
     "</body></html>\n```\n\nClick the button."
 )
-
-
-def pieces(text: str, size: int = 9) -> list[str]:
-    return [text[i : i + size] for i in range(0, len(text), size)]
 
 
 def preview_frame(page: Page):
@@ -43,7 +40,7 @@ def in_preview(page: Page, script: str):
 
 
 def test_a_streamed_html_app_takes_shape_in_the_preview_and_then_works(page: Page, app_server):
-    app_server.fakes["openai"].play(Reply(tokens=pieces(COUNTER_APP), delay=0.08))
+    app_server.fakes["openai"].play(Reply(tokens=pieces(COUNTER_APP, 9), delay=0.08))
     page.goto(app_server.url)
     send(page, "Make me a counter")
 
