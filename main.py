@@ -11,10 +11,12 @@ import sys
 from nicegui import app, core, ui
 
 from app.api.gate import ApiGate
+from app.api.metrics_route import register_metrics
 from app.api.routes import register_api
 from app.chat.connections import Connections
 from app.chat.service import ChatService
 from app.chat.tool_servers import ToolServers
+from app.metrics import ChatMetrics
 from app.providers.catalog import ModelCatalog, build_providers, provider_timeouts
 from app.security.access import Access, LoginThrottle, is_loopback, lan_urls, set_up_access
 from app.security.api_keys import ApiKeys
@@ -76,7 +78,8 @@ def main(argv: list[str] | None = None) -> None:
         storage.connections, KeyBox(settings.key_file), settings, catalog, provider_timeouts(settings)
     )
     tools = ToolRegistry.from_files(settings.mcp_config_file, settings.builtin_tools)
-    service = ChatService(storage, catalog, settings, tools)
+    metrics = ChatMetrics()
+    service = ChatService(storage, catalog, settings, tools, metrics)
     api_keys = ApiKeys(storage.api_keys, settings.chat_api_key.get_secret_value() if settings.chat_api_key else None)
     add_protection(settings, access, api_keys)
     register_login(access, LoginThrottle())
@@ -84,6 +87,8 @@ def main(argv: list[str] | None = None) -> None:
     register_connections_page(connections, access)
     register_tools_page(ToolServers(tools), access, str(settings.mcp_config_file))
     register_api(service, catalog)
+    token = settings.metrics_token.get_secret_value() if settings.metrics_token else None
+    register_metrics(metrics, access, token, on_network=not is_loopback(settings.host))
 
     app.on_startup(connections.apply)  # the configured providers and the connected ones, their models listed
     app.on_startup(catalog.warm_up)

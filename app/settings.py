@@ -28,6 +28,8 @@ class Settings(BaseSettings):
     chat_password: SecretStr | None = None
     # A key for the HTTP API, for scripts and tests; more can be made in the UI.
     chat_api_key: SecretStr | None = None
+    # What Prometheus sends (Authorization: Bearer …) for GET /metrics on a network bind; on loopback none is needed.
+    metrics_token: SecretStr | None = None
 
     # The SDKs read these variables themselves too; naming them here keeps one source of truth
     # and lets `.env` supply them.
@@ -127,6 +129,7 @@ class Settings(BaseSettings):
         "openai_compat_api_key",
         "chat_password",
         "chat_api_key",
+        "metrics_token",
         "ollama_base_url",
         "openai_compat_base_url",
         "local_model_path",

@@ -15,6 +15,7 @@ from app.chat.retry import retry_delay
 from app.chat.tool_calls import run_round
 from app.chat.tool_steps import TOOL_EVENTS, ReplyCalls, nothing
 from app.listeners import Listeners
+from app.metrics import ChatMetrics, ReplyLabels
 from app.providers.base import (
     WAITING_EVENTS,
     ChatRequest,
@@ -79,6 +80,10 @@ class Generation:
         self.task: asyncio.Task | None = None
         self._listeners: Listeners[[Generation]] = Listeners(f"conversation {conversation_id}")
         self.calls = ReplyCalls()  # its tool calls (app/chat/tool_steps.py)
+        self.observe_gap: Callable[[float], None] = nothing  # the metrics' inter-token gaps (app/metrics.py)
+        self.last_token_at: float | None = None
+        self.queued_seconds = 0.0  # waiting for the embedded model
+        self._queued_at: float | None = None
         self._earlier_usage = (0, 0)  # the tokens of the rounds of calls before this one (in, out)
 
     def start(self, work: Callable[[Generation], object]) -> None:
@@ -134,12 +139,19 @@ class Generation:
         """The calls' results go back to the model: a new request, whose tokens add to those before."""
         self.calls.next_round(len(self.received))
         self._earlier_usage = (self.input_tokens or 0, self.output_tokens or 0)
+        self.last_token_at = None  # the time the tools took is not a gap between tokens
 
     def apply(self, event: StreamEvent) -> None:
         """An event from the provider. Text is not shown yet: it is, once stored (`stored`)."""
         if isinstance(event, TextDelta):
+            now = time.monotonic()
             if self.first_token_at is None:
-                self.first_token_at = time.monotonic()
+                self.first_token_at = now
+            if self.last_token_at is not None:
+                self.observe_gap(now - self.last_token_at)
+            self.last_token_at = now
+            if self._queued_at is not None:
+                self._left_queue(now)
             self.received += event.text
             self.token_ends.append(len(self.received))
             self.notice = None
@@ -150,13 +162,20 @@ class Generation:
             self.finish_reason = event.reason
         elif isinstance(event, Queued):
             self.notice = queued_notice(event.ahead)
+            self._queued_at = self._queued_at or time.monotonic()
         elif isinstance(event, Loading):
             self.notice = LOADING_NOTICE
+            if self._queued_at is not None:
+                self._left_queue(time.monotonic())
         elif isinstance(event, ContextTrimmed):
             self.note = trimmed_note(event)
         elif isinstance(event, TOOL_EVENTS):
             self.calls.apply(event, len(self.received))
         self.notify()
+
+    def _left_queue(self, now: float) -> None:
+        self.queued_seconds += now - (self._queued_at or now)
+        self._queued_at = None
 
     def _count(self, usage: Usage) -> None:
         # A reply that called tools made one request a round: its tokens are all of theirs.
@@ -210,9 +229,10 @@ class GenerationRunner:
     """Streams a reply into a Generation, with retries before the first token and limits on silence. Every piece of
     text is stored (by the ReplyWriter) before it is shown, and the reply ends once its final state is stored."""
 
-    def __init__(self, writer: ReplyWriter, settings: Settings) -> None:
+    def __init__(self, writer: ReplyWriter, settings: Settings, metrics: ChatMetrics) -> None:
         self.writer = writer
         self.settings = settings
+        self.metrics = metrics
 
     async def run(self, generation: Generation, request: ChatRequest) -> None:
         final_stored: asyncio.Future[None] = asyncio.get_running_loop().create_future()
@@ -222,6 +242,8 @@ class GenerationRunner:
             on_failing=partial(self._failing, generation),
         )
         generation.calls.changed = partial(self._save_steps, generation, record)
+        labels = ReplyLabels(generation.model.provider.id, generation.model.model_id)
+        generation.observe_gap = self.metrics.reply_started(labels)
         status, error, failure = Status.ERROR, None, None
         try:
             await self._all_rounds(generation, request, record)
@@ -245,6 +267,7 @@ class GenerationRunner:
             await asyncio.shield(final_stored)  # however long the database takes: the end must be stored
             generation.calls.changed = nothing  # no cycle through the record: an ended reply is freed at once
             generation.status, generation.error, generation.failure = status, error, failure
+            self._count_end(generation, labels)
             generation.notify()
 
     def _stored(
@@ -256,6 +279,20 @@ class GenerationRunner:
                 final_stored.set_result(None)
         else:
             generation.notify()
+
+    def _count_end(self, generation: Generation, labels: ReplyLabels) -> None:
+        first, ended = generation.first_token_at, generation.ended_at or time.monotonic()
+        self.metrics.reply_ended(
+            labels,
+            generation.status.value,
+            first - generation.started_at if first is not None else None,
+            ended - first if first is not None else None,
+            generation.output_tokens,
+        )
+        if generation.queued_seconds:
+            self.metrics.queue_wait.observe(generation.queued_seconds)
+        for step in generation.calls.steps:
+            self.metrics.tool_call_ended(step.status.value)
 
     def _save_steps(self, generation: Generation, record: ReplyRecord) -> None:
         record.steps = tuple(generation.calls.steps)
@@ -292,6 +329,7 @@ class GenerationRunner:
             try:
                 return await self._stream_once(generation, request, record)
             except ProviderError as error:
+                self.metrics.provider_error(generation.model.provider.id, error.kind.value, error.status_code)
                 # After the first token a retry would silently rewrite what the person already read.
                 if generation.round_has_output or not error.transient or attempt > settings.retry_attempts:
                     raise
@@ -299,6 +337,7 @@ class GenerationRunner:
                 if delay is None:
                     raise
                 log.info("Retrying %s in %.1f s after: %s", generation.model.key, delay, error.message)
+                self.metrics.retried(generation.model.provider.id)
                 generation.notice = f"{error.message} Retrying in {delay:.0f} s…"
                 generation.notify()
                 await asyncio.sleep(delay)

@@ -13,6 +13,7 @@ from app.chat.refusals import InputRefused, told_nothing_was_sent, written
 from app.chat.titles import title_from_model
 from app.chat.tool_calls import Decision, ToolBox, ToolChoice, turns_with_calls
 from app.listeners import Listeners
+from app.metrics import ChatMetrics
 from app.providers.base import ChatRequest, ChatTurn
 from app.providers.catalog import ModelOption
 from app.settings import Settings
@@ -34,14 +35,19 @@ NO_MODEL_HINT = (
 
 class Replies:
     def __init__(
-        self, conversations: Conversations, in_flight: RepliesInFlight, settings: Settings, tools: ToolChoice
+        self,
+        conversations: Conversations,
+        in_flight: RepliesInFlight,
+        settings: Settings,
+        tools: ToolChoice,
+        metrics: ChatMetrics,
     ) -> None:
         self.conversations = conversations
         self.settings = settings
         self.tools = tools
         self.repository = conversations.repository
         self.writer = ReplyWriter(self.repository)
-        self.runner = GenerationRunner(self.writer, settings)
+        self.runner = GenerationRunner(self.writer, settings, metrics)
         self._in_flight = in_flight
         self._watchers: dict[str, Listeners[[Generation]]] = {}
         # Told when a reply starts (True) or ends (False) in a conversation: a mark in each drawer, nothing more.

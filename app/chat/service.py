@@ -7,6 +7,7 @@ from app.chat.conversations import Conversations
 from app.chat.in_flight import RepliesInFlight
 from app.chat.replies import Replies
 from app.chat.tool_calls import Permissions, ToolChoice
+from app.metrics import ChatMetrics
 from app.providers.catalog import ModelCatalog
 from app.settings import Settings
 from app.storage.stores import Storage
@@ -16,13 +17,19 @@ from app.tools.registry import ToolRegistry
 
 class ChatService:
     def __init__(
-        self, storage: Storage, models: ModelCatalog, settings: Settings, tools: ToolRegistry | None = None
+        self,
+        storage: Storage,
+        models: ModelCatalog,
+        settings: Settings,
+        tools: ToolRegistry | None = None,
+        metrics: ChatMetrics | None = None,
     ) -> None:
         in_flight = RepliesInFlight()
         self.conversations = Conversations(storage, in_flight, models, settings.history_page_size)
         self.tools = tools or ToolRegistry([], BuiltinTools(set()))
-        permissions = Permissions(storage.tool_permissions)
-        self.replies = Replies(self.conversations, in_flight, settings, ToolChoice(self.tools, permissions, settings))
+        self.metrics = metrics or ChatMetrics()
+        choice = ToolChoice(self.tools, Permissions(storage.tool_permissions), settings)
+        self.replies = Replies(self.conversations, in_flight, settings, choice, self.metrics)
 
     async def shutdown(self) -> None:
         await self.replies.shutdown()  # first: a reply cut off stops its tool calls

@@ -47,7 +47,8 @@ SECURITY_HEADERS = {
 }
 # The login page and what it is built from (NiceGUI's assets and its websocket), and the API, which asks for a key
 # of its own instead of a session.
-PUBLIC_PATHS = {"/login", "/login/complete", "/logout", "/favicon.ico"}
+# (/metrics checks for itself: a session or its token on a network bind, nothing on loopback; app/api/metrics_route.py)
+PUBLIC_PATHS = {"/login", "/login/complete", "/logout", "/favicon.ico", "/metrics"}
 PUBLIC_PREFIXES = ("/_nicegui/", "/_nicegui_ws/", "/api/")
 # NiceGUI's upload route for an element of a page: it changes what the page holds, so it is never public, and only
 # the browser session that owns the page may use it.

@@ -95,6 +95,9 @@ class ChatPage:
             lambda conversation_id, writing: self._gone or self.conversation_list.mark_writing(conversation_id, writing)
         )
         self.client.on_delete(self._forget)
+        self.client.on_disconnect(self._on_disconnect)
+        self.client.on_connect(self._on_connect)
+        self._lost_connection = False
 
     def _build_drawer(self) -> tuple[ui.left_drawer, ConversationList]:
         # Open beside the chat on a wide screen; on a phone it folds away behind the menu button. It takes the
@@ -225,6 +228,17 @@ class ChatPage:
 
     def _path(self) -> str:
         return f"/c/{self.conversation_id}" if self.conversation_id else "/"
+
+    def _on_disconnect(self) -> None:
+        # Counted only while a reply is being followed: that is when a lost connection costs the person something.
+        self._lost_connection = True
+        if self.message_list.following:
+            self.service.metrics.disconnects.inc()
+
+    def _on_connect(self) -> None:
+        if self._lost_connection and self.message_list.following:
+            self.service.metrics.reconnects.inc()
+        self._lost_connection = False
 
     def _forget(self) -> None:
         # The page is gone for good (its tab closed, or away past the reconnect timeout); the reply goes on.

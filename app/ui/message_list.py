@@ -167,7 +167,7 @@ class MessageList:
             retry = self.actions.retry if message.id == window.last_id else None
             actions = MessageActions(self.actions.copy, retry=retry, step=step, decide=self.actions.decide)
             if live is not None and live.generation.message_id == message.id:
-                view = ReplyView.streaming(live, actions, version)
+                view = ReplyView.streaming(live, actions, version, self.service.metrics)
             else:
                 label, steps = self._model_label(message.model), window.tool_steps.get(message.id, ())
                 view = ReplyView.stored(message, label, actions, version, steps)
@@ -190,9 +190,14 @@ class MessageList:
             if generation.prompt is not None:
                 UserMessageView(generation.prompt, MessageActions(self.actions.copy, edit=self.actions.edit))
             actions = MessageActions(self.actions.copy, retry=self.actions.retry, decide=self.actions.decide)
-            view = ReplyView.streaming(live, actions)
+            view = ReplyView.streaming(live, actions, delivery=self.service.metrics)
         self.reply_views[generation.message_id] = view
         self._follow(live)
+
+    @property
+    def following(self) -> bool:
+        """A reply being written is followed on this page."""
+        return self._unsubscribe is not None
 
     def forget(self) -> None:
         """The page is gone for good; the reply goes on without it."""

@@ -9,6 +9,7 @@ from nicegui import ui
 
 from app.chat.branches import Version
 from app.chat.generation import STATS_FIELDS, Generation
+from app.metrics import Delivery
 from app.storage.models import Message, Role, Status, ToolStepBase
 from app.ui.reply_parts import ReplyParts
 from app.ui.streaming.incremental import Patch
@@ -206,9 +207,11 @@ class ReplyView:
         return view
 
     @classmethod
-    def streaming(cls, live: LiveReply, actions: MessageActions, version: Version | None = None) -> ReplyView:
+    def streaming(
+        cls, live: LiveReply, actions: MessageActions, version: Version | None = None, delivery: Delivery | None = None
+    ) -> ReplyView:
         def body() -> ReplyParts:
-            return ReplyParts.following(live, actions.decide)
+            return ReplyParts.following(live, actions.decide, delivery)
 
         generation = live.generation
         thinking = not live.markdown.html and not live.finished_segments

@@ -8,6 +8,7 @@ from collections.abc import Callable, Sequence
 from nicegui import ui
 
 from app.chat.tool_calls import rounds_of
+from app.metrics import Delivery
 from app.storage.models import ToolStepBase
 from app.ui.markdown import render_markdown
 from app.ui.streaming.incremental import Patch
@@ -21,8 +22,14 @@ def never_started(_: int) -> float | None:
 
 
 class ReplyParts:
-    def __init__(self, decide: Decide | None, started_at: Callable[[int], float | None] = never_started) -> None:
+    def __init__(
+        self,
+        decide: Decide | None,
+        started_at: Callable[[int], float | None] = never_started,
+        delivery: Delivery | None = None,
+    ) -> None:
         self.root = ui.element("div").classes("reply-parts")
+        self.delivery = delivery
         self.segments: list[StreamingMarkdown] = []
         self.steps: dict[int, ToolStepView] = {}
         self._step_groups: dict[int, ui.element] = {}  # by round
@@ -42,15 +49,15 @@ class ReplyParts:
         return parts
 
     @classmethod
-    def following(cls, live: LiveReply, decide: Decide | None) -> ReplyParts:
+    def following(cls, live: LiveReply, decide: Decide | None, delivery: Delivery | None = None) -> ReplyParts:
         """The parts of a reply being written, as far as it has come: its finished segments and their calls,
         then the segment being written (which takes the patches)."""
         generation = live.generation
-        parts = cls(decide, generation.calls.started.get)
+        parts = cls(decide, generation.calls.started.get, delivery)
         for html in live.finished_segments:
             parts._add_segment(lambda html=html: StreamingMarkdown(html))
             parts._show_steps(generation.calls.shown, up_to_round=len(parts.segments) - 1)
-        parts._add_segment(lambda: StreamingMarkdown.following(live.markdown))
+        parts._add_segment(lambda: StreamingMarkdown.following(live.markdown, delivery))
         return parts
 
     @property
@@ -61,7 +68,7 @@ class ReplyParts:
         """A patch of the segment `live.segment`, and the calls shown so far."""
         self._show_steps(live.generation.calls.shown, up_to_round=live.segment)
         while len(self.segments) <= live.segment:
-            self._add_segment(lambda: StreamingMarkdown.following(live.markdown))
+            self._add_segment(lambda: StreamingMarkdown.following(live.markdown, self.delivery))
         if patch is not None:
             self.segments[live.segment].apply(patch)
 

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import time
 
 from nicegui import ui
 from nicegui.events import GenericEventArguments
 
+from app.metrics import Delivery
 from app.nicegui_hooks import ShowsTextToTests
 from app.text import utf16_length
 from app.ui.streaming.incremental import IncrementalMarkdown, Patch
@@ -36,11 +38,15 @@ class StreamingMarkdown(ShowsTextToTests, ui.element, component="streaming_markd
         self._unsent: Patch | None = None
         self._in_flight: int | None = None  # the seq of the patch sent and not yet answered
         self._no_answer: asyncio.TimerHandle | None = None
+        self._sent_at = 0.0
+        self.delivery = Delivery()
 
     @classmethod
-    def following(cls, markdown: IncrementalMarkdown) -> StreamingMarkdown:
-        """For a reply being written: takes patches, each answered by the browser once it has applied it."""
+    def following(cls, markdown: IncrementalMarkdown, delivery: Delivery | None = None) -> StreamingMarkdown:
+        """For a reply being written: takes patches, each answered by the browser once it has applied it (how long
+        that took goes to `delivery`, the metrics)."""
         element = cls(markdown.html, seq=markdown.seq, stable=markdown.stable_units)
+        element.delivery = delivery or Delivery()
         element.on("shown", element._on_shown)
         return element
 
@@ -60,14 +66,20 @@ class StreamingMarkdown(ShowsTextToTests, ui.element, component="streaming_markd
         patch, self._unsent = self._unsent, None
         assert patch is not None
         self._in_flight = patch.seq
-        self._no_answer = asyncio.get_running_loop().call_later(SHOWN_TIMEOUT, self._send_next)
+        self._sent_at = time.monotonic()
+        self._no_answer = asyncio.get_running_loop().call_later(SHOWN_TIMEOUT, self._no_answer_came)
         self.client.run_javascript(
             f"chatPatch({self.id},{patch.seq},{patch.keep},{patch.stable},{template_literal(patch.append)})"
         )
 
     def _on_shown(self, event: GenericEventArguments) -> None:
         if event.args == self._in_flight:  # not an answer to an older patch, replayed after a reconnection
+            self.delivery.patch_shown(time.monotonic() - self._sent_at)
             self._send_next()
+
+    def _no_answer_came(self) -> None:
+        self.delivery.tab_fell_behind()
+        self._send_next()
 
     def _send_next(self) -> None:
         if self._no_answer is not None:
