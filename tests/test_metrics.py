@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 
-from app.providers.base import ErrorKind, Finish, ProviderError, TextDelta, Usage
+from app.providers.base import ErrorKind, Finish, Loading, ProviderError, Queued, TextDelta, Usage
 from app.storage.models import Status
 from tests.waiting import eventually, finished
 
@@ -73,3 +73,13 @@ async def test_label_values_are_bounded_no_conversation_is_named(scripted_servic
     exposition = service.metrics.exposition().decode()
     assert all(g.conversation_id not in exposition for g in generations)
     assert "chat_replies_started_total" in exposition and 'status="complete"' in exposition
+
+
+async def test_the_wait_in_the_embedded_models_queue_is_measured(scripted_service):
+    service, provider = await scripted_service()
+    provider.script(Queued(1), 0.1, Queued(0), 0.05, Loading(), TextDelta("Hi"), Finish("stop"))
+
+    await finished(service.replies.send(None, "Hi", "scripted:model"))
+
+    assert value(service, "chat_local_model_queue_wait_seconds_count") == 1
+    assert 0.14 < value(service, "chat_local_model_queue_wait_seconds_sum") < 1.0

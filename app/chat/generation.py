@@ -144,19 +144,9 @@ class Generation:
     def apply(self, event: StreamEvent) -> None:
         """An event from the provider. Text is not shown yet: it is, once stored (`stored`)."""
         if isinstance(event, TextDelta):
-            now = time.monotonic()
-            if self.first_token_at is None:
-                self.first_token_at = now
-            if self.last_token_at is not None:
-                self.observe_gap(now - self.last_token_at)
-            self.last_token_at = now
-            if self._queued_at is not None:
-                self._left_queue(now)
-            self.received += event.text
-            self.token_ends.append(len(self.received))
-            self.notice = None
-            return
-        elif isinstance(event, Usage):
+            self._take_text(event.text)
+            return  # shown once stored: the writer's callback tells the pages
+        if isinstance(event, Usage):
             self._count(event)
         elif isinstance(event, Finish):
             self.finish_reason = event.reason
@@ -165,17 +155,30 @@ class Generation:
             self._queued_at = self._queued_at or time.monotonic()
         elif isinstance(event, Loading):
             self.notice = LOADING_NOTICE
-            if self._queued_at is not None:
-                self._left_queue(time.monotonic())
+            self._left_queue(time.monotonic())
         elif isinstance(event, ContextTrimmed):
             self.note = trimmed_note(event)
         elif isinstance(event, TOOL_EVENTS):
             self.calls.apply(event, len(self.received))
         self.notify()
 
+    def _take_text(self, text: str) -> None:
+        now = time.monotonic()
+        if self.first_token_at is None:
+            self.first_token_at = now
+        if self.last_token_at is not None:
+            self.observe_gap(now - self.last_token_at)
+        self.last_token_at = now
+        if self._queued_at is not None:
+            self._left_queue(now)
+        self.received += text
+        self.token_ends.append(len(self.received))
+        self.notice = None
+
     def _left_queue(self, now: float) -> None:
-        self.queued_seconds += now - (self._queued_at or now)
-        self._queued_at = None
+        if self._queued_at is not None:
+            self.queued_seconds += now - self._queued_at
+            self._queued_at = None
 
     def _count(self, usage: Usage) -> None:
         # A reply that called tools made one request a round: its tokens are all of theirs.

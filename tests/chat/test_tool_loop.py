@@ -84,6 +84,7 @@ async def test_a_read_only_tool_runs_unasked_and_its_result_goes_back_to_the_mod
     said, results = second.turns[-2:]
     assert (said.role, said.content, said.tool_calls[0].name) == ("assistant", "Let me look. ", "calculator")
     assert (results.role, results.tool_results[0].call_id, results.tool_results[0].content) == ("tool", "c1", "42")
+    assert service.metrics.registry.get_sample_value("chat_tool_calls_total", {"status": "complete"}) == 1
 
 
 async def test_a_call_waits_for_the_person_who_allows_it_once(with_tools):
