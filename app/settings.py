@@ -42,6 +42,9 @@ class Settings(BaseSettings):
     together_api_key: SecretStr | None = None
     together_base_url: str | None = None
     together_models: ModelList = []
+    gemini_api_key: SecretStr | None = None
+    gemini_base_url: str | None = None  # the SDK's base URL, without /v1beta
+    gemini_models: ModelList = []
 
     # Ollama is looked for at its usual address; an empty OLLAMA_BASE_URL turns the lookup off.
     ollama_base_url: str | None = "http://127.0.0.1:11434"
@@ -110,6 +113,7 @@ class Settings(BaseSettings):
         "openai_models",
         "anthropic_models",
         "together_models",
+        "gemini_models",
         "ollama_models",
         "openai_compat_models",
         "allowed_hosts",
@@ -126,6 +130,7 @@ class Settings(BaseSettings):
         "openai_api_key",
         "anthropic_api_key",
         "together_api_key",
+        "gemini_api_key",
         "openai_compat_api_key",
         "chat_password",
         "chat_api_key",

@@ -304,7 +304,14 @@ ERROR_RULES = (
     ErrorRule(ErrorKind.RATE_LIMIT, False, frozenset({429}), frozenset({"insufficient_quota"}), both=True),
     ErrorRule(ErrorKind.RATE_LIMIT, True, frozenset({429}), frozenset({"rate_limit_error", "rate_limit_exceeded"})),
     ErrorRule(ErrorKind.OVERLOADED, True, frozenset({529}), frozenset({"overloaded_error"})),
-    ErrorRule(ErrorKind.AUTH, False, frozenset({401, 403}), frozenset({"authentication_error", "permission_error"})),
+    # Gemini's "The model is overloaded": 503 with Google's status UNAVAILABLE.
+    ErrorRule(ErrorKind.OVERLOADED, True, frozenset({503}), frozenset({"UNAVAILABLE"}), both=True),
+    ErrorRule(
+        ErrorKind.AUTH,
+        False,
+        frozenset({401, 403}),
+        frozenset({"authentication_error", "permission_error", "API_KEY_INVALID"}),  # (Gemini's comes with a 400)
+    ),
     ErrorRule(ErrorKind.NOT_FOUND, False, frozenset({404}), frozenset({"not_found_error"})),
     ErrorRule(ErrorKind.TIMEOUT, True, frozenset({408})),
     # 409 (a conflict, e.g. a request still being processed) is worth a retry: it falls through.

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from app.providers.anthropic_chat import AnthropicProvider
 from app.providers.base import Provider, Timeouts
+from app.providers.gemini_chat import GeminiProvider
 from app.providers.local_model import LocalModelProvider
 from app.providers.openai_chat import OpenAIProvider
 from app.providers.openai_compatible import compatible_provider, ollama_provider
@@ -45,6 +46,7 @@ def build_providers(settings: Settings) -> list[Provider]:
         (OpenAIProvider, settings.openai_api_key, settings.openai_base_url, settings.openai_models),
         (AnthropicProvider, settings.anthropic_api_key, settings.anthropic_base_url, settings.anthropic_models),
         (TogetherProvider, settings.together_api_key, settings.together_base_url, settings.together_models),
+        (GeminiProvider, settings.gemini_api_key, settings.gemini_base_url, settings.gemini_models),
     ]
     providers: list[Provider] = [
         cls(key.get_secret_value(), base_url, timeout, models)

@@ -20,6 +20,7 @@ DEFAULT_MODELS = {
     "openai": ("gpt-4o-mini", "gpt-4.1", "text-embedding-3-small", "whisper-1"),
     "anthropic": ("claude-sonnet-4-5", "claude-haiku-4-5"),
     "together": ("meta-llama/Llama-3.3-70B-Instruct-Turbo", "Qwen/Qwen2.5-72B-Instruct-Turbo"),
+    "gemini": ("gemini-2.5-flash", "gemini-2.5-pro"),
     "ollama": ("llama3.2:latest", "qwen2.5:0.5b", "nomic-embed-text:latest"),
 }
 
@@ -92,6 +93,7 @@ class FakeProviderServer:
         self.api_key = f"sk-test-{dialect}-{secrets.token_hex(8)}"
         self.models = models if models is not None else list(DEFAULT_MODELS[dialect])
         self.models_error: HttpError | None = None
+        self.path_model = "?"
         self.script: deque[Reply | HttpError | WebPage] = deque()
         self.requests: list[Recorded] = []
         self.hangups: list[float] = []
@@ -165,12 +167,17 @@ class FakeProviderServer:
         raw = await reader.readexactly(int(headers.get("content-length", "0")))
         body = json.loads(raw) if raw else {}
         self.requests.append(Recorded(method, path.split("?")[0], headers, body))
+        # Gemini names the model in the path: /v1beta/models/<model>:streamGenerateContent
+        self.path_model = path.split("?")[0].rsplit("/", 1)[-1].split(":")[0]
 
         if not self._authorized(headers):
+            if self.dialect == "gemini":  # Gemini says so with a 400
+                message = "API key not valid. Please pass a valid API key."
+                return await self._send_json(writer, 400, error_body(self.dialect, 400, message, "API_KEY_INVALID"))
             return await self._send_json(
                 writer, 401, error_body(self.dialect, 401, "Invalid API key", "authentication_error")
             )
-        if method == "GET" and path.startswith("/v1/models"):
+        if method == "GET" and path.startswith(("/v1/models", "/v1beta/models")):
             if self.models_error:
                 return await self._send_error(writer, self.models_error)
             return await self._send_json(writer, 200, models_body(self.dialect, self.models))
@@ -189,12 +196,18 @@ class FakeProviderServer:
     def _authorized(self, headers: dict[str, str]) -> bool:
         if self.dialect == "ollama":
             return True  # Ollama takes any key: clients send a placeholder
-        given = headers.get("x-api-key") or headers.get("authorization", "").removeprefix("Bearer ")
+        given = (
+            headers.get("x-api-key")
+            or headers.get("x-goog-api-key")  # Gemini's
+            or headers.get("authorization", "").removeprefix("Bearer ")
+        )
         return given == self.api_key
 
     async def _send_error(self, writer: asyncio.StreamWriter, error: HttpError) -> bool:
-        body = error_body(self.dialect, error.status, error.message, error.error_type)
-        return await self._send_json(writer, error.status, body, error.headers)
+        headers = dict(error.headers)
+        retry_after = headers.pop("retry-after", None) if self.dialect == "gemini" else None  # said in the body
+        body = error_body(self.dialect, error.status, error.message, error.error_type, retry_after)
+        return await self._send_json(writer, error.status, body, headers)
 
     async def _send_json(
         self, writer: asyncio.StreamWriter, status: int, body: object, extra: dict[str, str] | None = None
@@ -209,7 +222,7 @@ class FakeProviderServer:
         self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, reply: Reply, request: dict
     ) -> None:
         include_usage = bool((request.get("stream_options") or {}).get("include_usage"))
-        encoder = ChunkEncoder(self.dialect, request.get("model", "?"), include_usage)
+        encoder = ChunkEncoder(self.dialect, request.get("model") or self.path_model, include_usage)
         head = {
             "content-type": "text/event-stream; charset=utf-8",
             "transfer-encoding": "chunked",

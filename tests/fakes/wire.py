@@ -10,6 +10,18 @@ FINISH_REASONS = {
     "ollama": {"stop": "stop", "length": "length", "tool_calls": "tool_calls"},
     "together": {"stop": "eos", "length": "length", "tool_calls": "tool_calls"},
     "anthropic": {"stop": "end_turn", "length": "max_tokens", "tool_calls": "tool_use"},
+    "gemini": {"stop": "STOP", "length": "MAX_TOKENS", "tool_calls": "STOP"},  # Gemini ends calls with STOP too
+}
+# Google's RPC status names, which Gemini's errors carry beside the HTTP status.
+GOOGLE_STATUS = {
+    400: "INVALID_ARGUMENT",
+    401: "UNAUTHENTICATED",
+    403: "PERMISSION_DENIED",
+    404: "NOT_FOUND",
+    429: "RESOURCE_EXHAUSTED",
+    500: "INTERNAL",
+    503: "UNAVAILABLE",
+    504: "DEADLINE_EXCEEDED",
 }
 
 
@@ -25,7 +37,14 @@ def sse(data: dict | str, event: str | None = None) -> bytes:
     return f"{head}data: {payload}\n\n".encode()
 
 
-def error_body(dialect: str, status: int, message: str, error_type: str) -> dict:
+def error_body(dialect: str, status: int, message: str, error_type: str, retry_after: str | None = None) -> dict:
+    if dialect == "gemini":
+        # Gemini says how long to wait in a RetryInfo detail, not in a Retry-After header.
+        details = [{"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": f"{retry_after}s"}]
+        inner = {"code": status, "message": message, "status": GOOGLE_STATUS.get(status, "UNKNOWN")}
+        if error_type == "API_KEY_INVALID":  # a wrong key: a 400 whose ErrorInfo gives the reason
+            details = [{"@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": "API_KEY_INVALID"}]
+        return {"error": {**inner, "details": details} if retry_after or error_type == "API_KEY_INVALID" else inner}
     if dialect == "anthropic":
         return {"type": "error", "error": {"type": error_type, "message": message}, "request_id": "req_fake"}
     return {
@@ -34,6 +53,11 @@ def error_body(dialect: str, status: int, message: str, error_type: str) -> dict
 
 
 def models_body(dialect: str, models: list[str]) -> object:
+    if dialect == "gemini":
+        chat = ["generateContent", "countTokens"]
+        listed = [{"name": f"models/{m}", "displayName": m, "supportedGenerationMethods": chat} for m in models]
+        embedding = {"name": "models/text-embedding-004", "supportedGenerationMethods": ["embedContent"]}
+        return {"models": [*listed, embedding]}
     if dialect == "anthropic":
         data = [{"type": "model", "id": m, "display_name": m, "created_at": "2025-05-14T00:00:00Z"} for m in models]
         return {
@@ -98,7 +122,17 @@ class ChunkEncoder:
             del chunk["usage"]
         return sse(chunk)
 
+    def _gemini_chunk(self, parts: list[dict], finish: str | None = None, usage: dict | None = None) -> bytes:
+        candidate: dict = {"content": {"parts": parts, "role": "model"}, "index": 0}
+        if finish:
+            candidate["finishReason"] = finish
+        chunk = {"candidates": [candidate], "usageMetadata": usage or self.gemini_usage, "modelVersion": self.model}
+        return sse({**chunk, "responseId": "fake-response"})
+
     def start(self, input_tokens: int) -> bytes:
+        self.gemini_usage = {"promptTokenCount": input_tokens, "totalTokenCount": input_tokens}
+        if self.dialect == "gemini":
+            return b""
         if self.dialect == "anthropic":
             message = {
                 "id": "msg_fake",
@@ -123,6 +157,8 @@ class ChunkEncoder:
         return self._openai_chunk({"role": "assistant", "content": "", "refusal": None})
 
     def token(self, text: str) -> bytes:
+        if self.dialect == "gemini":
+            return self._gemini_chunk([{"text": text}])
         if self.dialect == "anthropic":
             delta = {"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": text}}
             return sse(delta, "content_block_delta")
@@ -133,6 +169,10 @@ class ChunkEncoder:
         first, then argument fragments under that index; Ollama sends each call whole, every one at index 0;
         Anthropic opens a `tool_use` block per call, streams `input_json_delta` (the first one empty, pings
         between), and closes it."""
+        if self.dialect == "gemini":  # whole calls, in one chunk
+            return self._gemini_chunk(
+                [{"functionCall": {"id": c.id, "name": c.name, "args": _object(c.arguments)}} for c in calls]
+            )
         if self.dialect == "anthropic":
             self.text_block_open = False  # the text block closes before the first tool_use block opens
             close_text = sse({"type": "content_block_stop", "index": 0}, "content_block_stop")
@@ -176,7 +216,7 @@ class ChunkEncoder:
         """What servers send between tokens: a ping, or an OpenAI-style chunk with no choices."""
         if self.dialect == "anthropic":
             return sse({"type": "ping"}, "ping")
-        if self.dialect == "ollama":
+        if self.dialect in ("ollama", "gemini"):
             return b""
         return self._openai_chunk({}, choices=False)
 
@@ -187,6 +227,9 @@ class ChunkEncoder:
             "completion_tokens": output_tokens,
             "total_tokens": input_tokens + output_tokens,
         }
+        if self.dialect == "gemini":
+            total = {"candidatesTokenCount": output_tokens, "totalTokenCount": input_tokens + output_tokens}
+            return self._gemini_chunk([{"text": ""}], wire_reason, {"promptTokenCount": input_tokens, **total})
         if self.dialect == "anthropic":
             close_text = sse({"type": "content_block_stop", "index": 0}, "content_block_stop")
             return (
@@ -210,6 +253,17 @@ class ChunkEncoder:
         return last + sse("[DONE]")
 
     def error(self, message: str, error_type: str) -> bytes:
+        if self.dialect == "gemini":
+            return sse({"error": {"code": 503, "message": message, "status": "UNAVAILABLE"}})
         if self.dialect == "anthropic":
             return sse({"type": "error", "error": {"type": error_type, "message": message}}, "error")
         return sse({"error": {"message": message, "type": error_type, "param": None, "code": None}})
+
+
+def _object(arguments: str) -> dict:
+    """Gemini sends a call's arguments as an object, never as broken text."""
+    try:
+        parsed = json.loads(arguments)
+    except ValueError:
+        return {}
+    return parsed if isinstance(parsed, dict) else {}
