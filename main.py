@@ -15,6 +15,7 @@ from app.api.metrics_route import register_metrics
 from app.api.routes import register_api
 from app.chat.connections import Connections
 from app.chat.service import ChatService
+from app.chat.stats import ReplyStats
 from app.chat.tool_servers import ToolServers
 from app.metrics import ChatMetrics
 from app.providers.catalog import ModelCatalog, build_providers, provider_timeouts
@@ -30,6 +31,7 @@ from app.tools.registry import ToolRegistry
 from app.ui.chat_page import register_pages
 from app.ui.connections_page import register_connections_page
 from app.ui.login_page import register_login
+from app.ui.stats_page import register_stats_page
 from app.ui.tools_page import register_tools_page
 
 log = logging.getLogger("chat")
@@ -86,6 +88,7 @@ def main(argv: list[str] | None = None) -> None:
     register_pages(service, catalog, settings, access, api_keys)
     register_connections_page(connections, access)
     register_tools_page(ToolServers(tools), access, str(settings.mcp_config_file))
+    register_stats_page(ReplyStats(storage.chats, metrics), access)
     register_api(service, catalog)
     token = settings.metrics_token.get_secret_value() if settings.metrics_token else None
     register_metrics(metrics, access, token, on_network=not is_loopback(settings.host))

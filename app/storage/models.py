@@ -184,6 +184,16 @@ class ConversationWithMessages(ConversationPublic):
     messages: list[MessagePublic] = []
 
 
+class ReplyFact(NamedTuple):
+    """A reply as the Stats page counts it: which model, how it ended, how fast."""
+
+    model: str | None
+    status: Status
+    first_token_ms: int | None
+    duration_ms: int | None
+    output_tokens: int | None
+
+
 class MessageLink(NamedTuple):
     """A message's place in the tree without its text: a long conversation's branch is found from these alone."""
 

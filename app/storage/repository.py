@@ -4,6 +4,7 @@ memory."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
 from sqlalchemy import and_, insert, or_
 from sqlalchemy.engine import Connection, Engine
@@ -16,6 +17,7 @@ from app.storage.models import (
     Message,
     MessageLink,
     MessagePublic,
+    ReplyFact,
     ReplyPiece,
     Role,
     Status,
@@ -345,6 +347,17 @@ class ChatRepository(Store):
             max_output_tokens=max_output_tokens,
             tool_sources=tool_sources,
         )
+
+    def reply_facts(self, since: datetime) -> list[ReplyFact]:
+        """What the Stats page is made of: each reply since `since`, without its text (columns only, no objects:
+        100,000 of them are read in well under a second)."""
+        query = (
+            select(Message.model, Message.status, Message.first_token_ms, Message.duration_ms, Message.output_tokens)
+            .where(col(Message.role) == Role.ASSISTANT, col(Message.created_at) >= since)
+            .order_by(col(Message.id))
+        )
+        with self._session() as session:
+            return [ReplyFact(*row) for row in session.exec(query)]
 
     def set_system_prompt(self, conversation_id: str, system_prompt: str) -> None:
         with self._session() as session:

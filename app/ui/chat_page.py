@@ -110,6 +110,8 @@ class ChatPage:
             connect.props('flat no-caps aria-label="Connections"').classes("w-full mt-4")
             tools = ui.button("Tools", icon="build", on_click=lambda: ui.navigate.to("/tools"))
             tools.props('flat no-caps aria-label="Tools"').classes("w-full")
+            stats = ui.button("Stats", icon="insights", on_click=lambda: ui.navigate.to("/stats"))
+            stats.props('flat no-caps aria-label="Stats"').classes("w-full")
             import_dialog = ImportDialog(self.service, self.guard, conversations.render)
             import_button = ui.button("Import", icon="upload", on_click=import_dialog.open).classes("w-full")
             import_button.props('flat no-caps aria-label="Import"')

@@ -1,0 +1,102 @@
+"""The Stats page's numbers: over the last hour, day or week, per model, how replies ended (the success rate),
+time to first token and tokens per second (percentiles), from the stored replies; and, since the server started,
+errors by kind, retries and dropped connections, from the in-memory metrics (app/metrics.py)."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from app.metrics import ChatMetrics
+from app.storage.models import ReplyFact, Status
+from app.storage.repository import ChatRepository
+
+WINDOWS = {"hour": timedelta(hours=1), "day": timedelta(days=1), "week": timedelta(days=7)}
+# A reply stopped by the person did not fail: the success rate counts only complete against failed or cut off.
+FAILED = (Status.ERROR, Status.INTERRUPTED)
+
+
+def percentile(values: list[float], share: float) -> float | None:
+    """The nearest-rank percentile of sorted `values` (None for none)."""
+    if not values:
+        return None
+    return values[min(len(values) - 1, max(0, round(share * len(values)) - 1))]
+
+
+@dataclass
+class ModelStats:
+    model: str
+    ended: Counter = field(default_factory=Counter)  # by status
+    first_token_ms: list[float] = field(default_factory=list)
+    tokens_per_second: list[float] = field(default_factory=list)
+
+    @property
+    def replies(self) -> int:
+        return sum(self.ended.values())
+
+    @property
+    def success_rate(self) -> float | None:
+        judged = self.ended[Status.COMPLETE] + sum(self.ended[status] for status in FAILED)
+        return self.ended[Status.COMPLETE] / judged if judged else None
+
+    def first_token(self, share: float) -> float | None:
+        return percentile(self.first_token_ms, share)
+
+    def speed(self, share: float) -> float | None:
+        return percentile(self.tokens_per_second, share)
+
+    def take(self, fact: ReplyFact) -> None:
+        self.ended[fact.status] += 1
+        if fact.first_token_ms is not None:
+            self.first_token_ms.append(fact.first_token_ms)
+            writing_ms = (fact.duration_ms or 0) - fact.first_token_ms
+            if fact.output_tokens and writing_ms > 0:
+                self.tokens_per_second.append(fact.output_tokens / (writing_ms / 1000))
+
+
+@dataclass(frozen=True)
+class Stats:
+    window: str
+    models: list[ModelStats]
+    errors_by_kind: dict[str, float]  # since the server started
+    retries: float
+    disconnects: float
+    tabs_behind: float
+
+
+class ReplyStats:
+    def __init__(self, repository: ChatRepository, metrics: ChatMetrics) -> None:
+        self.repository = repository
+        self.metrics = metrics
+
+    def over(self, window: str, now: datetime | None = None) -> Stats:
+        since = (now or datetime.now(UTC)) - WINDOWS[window]
+        by_model: dict[str, ModelStats] = defaultdict(lambda: ModelStats(""))
+        for fact in self.repository.reply_facts(since):
+            stats = by_model[fact.model or "unknown"]
+            stats.model = fact.model or "unknown"
+            stats.take(fact)
+        for stats in by_model.values():
+            stats.first_token_ms.sort()
+            stats.tokens_per_second.sort()
+        models = sorted(by_model.values(), key=lambda s: -s.replies)
+        return Stats(window, models, self._errors(), self._total("chat_retries"), *self._drops())
+
+    def _errors(self) -> dict[str, float]:
+        kinds: Counter = Counter()
+        for sample in self._samples("chat_provider_errors"):
+            kinds[sample.labels["kind"]] += sample.value
+        return dict(kinds)
+
+    def _drops(self) -> tuple[float, float]:
+        return self._total("chat_websocket_disconnects_during_reply"), self._total("chat_tabs_fell_behind")
+
+    def _total(self, name: str) -> float:
+        return sum(sample.value for sample in self._samples(name))
+
+    def _samples(self, name: str):
+        for family in self.metrics.registry.collect():
+            if family.name == name:
+                return [sample for sample in family.samples if sample.name == f"{name}_total"]
+        return []
