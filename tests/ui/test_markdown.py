@@ -179,3 +179,9 @@ def test_hostile_formulas_yield_only_katex_markup(source):
 )
 def test_only_web_and_mail_links_are_safe(url, safe):
     assert is_safe_url(url) is safe
+
+
+def test_a_formula_with_emoji_the_engine_cannot_encode_is_shown_as_its_text():
+    # Found by the property test: KaTeX's engine returned invalid UTF-8 for this, which ended the render.
+    source = "\\[r]: https://x.y\n👨\u200d👩\u200d👧aa{    a\\]"
+    assert "math-source" in render_markdown(source)
