@@ -28,14 +28,15 @@ def _speed(value: float | None) -> str:
 
 
 class StatsPage(SidePage):
-    def __init__(self, stats: ReplyStats, access: Access) -> None:
+    def __init__(self, stats: ReplyStats, access: Access, window: str = "day") -> None:
         super().__init__(access)
         self.stats = stats
+        self.first_window = window if window in WINDOWS else "day"
 
     def build(self) -> None:
         self.header("Stats")
         with ui.column().classes("composer gap-4 py-6"):
-            self.window = ui.toggle(WINDOW_NAMES, value="day", on_change=self.render).props("no-caps")
+            self.window = ui.toggle(WINDOW_NAMES, value=self.first_window, on_change=self.render).props("no-caps")
             self.window.mark("stats-window")
             self.body = ui.column().classes("w-full gap-4")
         self.render()
@@ -121,5 +122,6 @@ def _seconds(ms: float | None) -> float | None:
 
 def register_stats_page(stats: ReplyStats, access: Access) -> None:
     @ui.page("/stats", title="Stats · Chat")
-    def stats_page() -> None:
-        StatsPage(stats, access).build()
+    def stats_page(window: str = "day") -> None:
+        """`/stats?window=week` opens on the last week (hour, day, week)."""
+        StatsPage(stats, access, window).build()

@@ -58,3 +58,8 @@ async def test_with_no_replies_the_page_says_so(user: User):
     await user.open("/stats")
     await user.should_see("No replies in the last day.")
     await user.should_not_see(kind=ui.table)
+
+
+async def test_the_window_can_be_named_in_the_address(seeded, user: User):
+    await user.open("/stats?window=week")
+    assert table_rows(user)[0]["replies"] == 4
