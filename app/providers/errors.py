@@ -14,7 +14,8 @@ def translated_errors(provider: str, sdk: ModuleType, http: ModuleType) -> Itera
     """`sdk` is the SDK's module, `http` the HTTP library it streams with: a connection dropped mid-stream
     surfaces as that library's error, not the SDK's, because the SDK only wraps errors before the response."""
     try:
-        yield
+        with transport_errors(provider, http):
+            yield
     except sdk.APIStatusError as error:
         # Also a mid-stream Anthropic error event: it arrives after HTTP 200, so the status says 200.
         status, headers = error.status_code, error.response.headers
@@ -26,6 +27,14 @@ def translated_errors(provider: str, sdk: ModuleType, http: ModuleType) -> Itera
     except sdk.APIError as error:
         # An `{"error": ...}` event inside an OpenAI-style stream.
         raise error_from_status(provider, 200, error.body, None, error.message) from error
+
+
+@contextmanager
+def transport_errors(provider: str, http: ModuleType) -> Iterator[None]:
+    """The HTTP library's own errors (a connection dropped mid-stream, a read that timed out), and a stream that
+    cannot be decoded, as ProviderError: every SDK meets them the same way."""
+    try:
+        yield
     except http.TimeoutException as error:
         raise connection_error(provider, error, timed_out=True) from error
     except http.HTTPError as error:

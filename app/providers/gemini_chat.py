@@ -27,10 +27,9 @@ from app.providers.base import (
     ToolCallReady,
     ToolCallStarted,
     Usage,
-    connection_error,
     error_from_status,
 )
-from app.providers.errors import malformed_stream
+from app.providers.errors import transport_errors
 
 FINISH_REASONS = {
     "STOP": "stop",
@@ -180,7 +179,8 @@ def _result_part(result, name: str) -> types.Part:
 def gemini_errors(provider: str) -> Iterator[None]:
     """This SDK's errors, and those of the httpx client it streams with, as ProviderError."""
     try:
-        yield
+        with transport_errors(provider, httpx):
+            yield
     except genai_errors.APIError as error:
         headers = dict(getattr(error.response, "headers", None) or {})
         if (delay := retry_delay(error.details)) is not None and "retry-after" not in headers:
@@ -189,12 +189,6 @@ def gemini_errors(provider: str) -> Iterator[None]:
         error_type = "API_KEY_INVALID" if "API_KEY_INVALID" in str(error.details) else error.status
         body = {"error": {"type": error_type, "message": error.message}}
         raise error_from_status(provider, error.code or 502, body, headers, str(error)) from error
-    except httpx.TimeoutException as error:
-        raise connection_error(provider, error, timed_out=True) from error
-    except httpx.HTTPError as error:
-        raise connection_error(provider, error) from error
-    except ValueError as error:
-        raise malformed_stream(provider, f"{type(error).__name__}: {str(error)[:200]}") from error
 
 
 def retry_delay(details: object) -> str | None:
