@@ -77,7 +77,7 @@ class ChatMetrics:
         labels: ReplyLabels,
         status: str,
         first_token_seconds: float | None,
-        writing_seconds: float | None,
+        tokens_per_second: float | None,
         output_tokens: int | None,
     ) -> None:
         self.replies_ended.labels(labels.provider, labels.model, status).inc()
@@ -85,8 +85,8 @@ class ChatMetrics:
             self.first_token.labels(labels.provider, labels.model).observe(first_token_seconds)
         if output_tokens:
             self.output_tokens.labels(labels.provider, labels.model).inc(output_tokens)
-            if writing_seconds:
-                self.speed.labels(labels.provider, labels.model).observe(output_tokens / writing_seconds)
+        if tokens_per_second is not None:
+            self.speed.labels(labels.provider, labels.model).observe(tokens_per_second)
 
     def provider_error(self, provider: str, kind: str, status_code: int | None) -> None:
         self.provider_errors.labels(provider, kind, str(status_code) if status_code else "none").inc()

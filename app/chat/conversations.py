@@ -15,7 +15,7 @@ from app.chat.refusals import InputRefused, written
 from app.listeners import Listeners
 from app.providers.base import USUAL_TEMPERATURES
 from app.providers.catalog import ModelCatalog, ModelOption
-from app.storage.models import Conversation, Message, MessageLink, MessagePublic, Role, ToolStep
+from app.storage.models import Conversation, Message, MessageLink, MessagePublic, ToolStep
 from app.storage.stores import Storage
 from app.text import without_lone_surrogates
 
@@ -121,7 +121,7 @@ class Conversations:
 
     def tool_steps(self, messages: Sequence[Message]) -> dict[int, list[ToolStep]]:
         """The tool calls of these replies, by message id."""
-        return self.repository.tool_steps([m.id for m in messages if m.role == Role.ASSISTANT])
+        return self.repository.steps_of_replies(messages)
 
     def versions(self, conversation_id: str) -> dict[int, Version]:
         """For each message shown that has other versions (edits, regenerated replies), which one it is."""

@@ -32,7 +32,7 @@ from app.providers.base import (
 )
 from app.providers.catalog import ModelOption
 from app.settings import Settings
-from app.storage.models import Message, ReplyEnd, Status, ToolStatus, ToolStepPublic
+from app.storage.models import Message, ReplyEnd, Status, ToolStatus, ToolStepPublic, tokens_per_second
 from app.storage.reply_writer import ReplyRecord, ReplyWriter
 
 log = logging.getLogger(__name__)
@@ -284,13 +284,13 @@ class GenerationRunner:
             generation.notify()
 
     def _count_end(self, generation: Generation, labels: ReplyLabels) -> None:
-        first, ended = generation.first_token_at, generation.ended_at or time.monotonic()
+        end = generation.end(generation.status, generation.error)  # what is stored: the footer's figures
         self.metrics.reply_ended(
             labels,
             generation.status.value,
-            first - generation.started_at if first is not None else None,
-            ended - first if first is not None else None,
-            generation.output_tokens,
+            end.first_token_ms / 1000 if end.first_token_ms is not None else None,
+            tokens_per_second(end.output_tokens, end.first_token_ms, end.duration_ms),
+            end.output_tokens,
         )
         if generation.queued_seconds:
             self.metrics.queue_wait.observe(generation.queued_seconds)

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from app.metrics import ChatMetrics
-from app.storage.models import ReplyFact, Status
+from app.storage.models import ReplyFact, Status, tokens_per_second
 from app.storage.repository import ChatRepository
 
 WINDOWS = {"hour": timedelta(hours=1), "day": timedelta(days=1), "week": timedelta(days=7)}
@@ -50,9 +50,8 @@ class ModelStats:
         self.ended[fact.status] += 1
         if fact.first_token_ms is not None:
             self.first_token_ms.append(fact.first_token_ms)
-            writing_ms = (fact.duration_ms or 0) - fact.first_token_ms
-            if fact.output_tokens and writing_ms > 0:
-                self.tokens_per_second.append(fact.output_tokens / (writing_ms / 1000))
+        if (speed := tokens_per_second(fact.output_tokens, fact.first_token_ms, fact.duration_ms)) is not None:
+            self.tokens_per_second.append(speed)
 
 
 @dataclass(frozen=True)

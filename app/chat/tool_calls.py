@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, TypeVar
 
-from app.providers.base import ChatTurn, ToolCall, ToolResult, ToolSpec
+from app.providers.base import ChatTurn, ToolCall, ToolResult, ToolSpec, parsed_arguments
 from app.settings import Settings
 from app.storage.models import ToolStatus, ToolStepBase, ToolStepPublic
 from app.tools.base import ToolOutput, failed
@@ -195,8 +195,8 @@ def turns_with_calls(content: str, steps: Sequence[ToolStepBase]) -> list[ChatTu
     turns: list[ChatTurn] = []
     start = 0
     for round_steps in rounds_of(steps):
-        offset = min(max(round_steps[0].text_offset, start), len(content))
-        calls = tuple(ToolCall(step.call_id, step.name, _arguments(step.arguments)) for step in round_steps)
+        offset = calls_begin(round_steps, start, len(content))
+        calls = tuple(ToolCall(step.call_id, step.name, parsed_arguments(step.arguments) or {}) for step in round_steps)
         turns.append(ChatTurn("assistant", content[start:offset], tool_calls=calls))
         turns.append(ChatTurn("tool", "", tool_results=tuple(results_of(round_steps))))
         start = offset
@@ -213,9 +213,7 @@ def rounds_of(steps: Sequence[Step]) -> list[list[Step]]:
     return [rounds[number] for number in sorted(rounds)]
 
 
-def _arguments(raw: str) -> dict:
-    try:
-        parsed = json.loads(raw) if raw else {}
-    except ValueError:
-        return {}
-    return parsed if isinstance(parsed, dict) else {}
+def calls_begin(round_steps: Sequence[ToolStepBase], start: int, text_length: int) -> int:
+    """Where a round's calls sit in the reply's text: at its first call's offset, never before the round's own text
+    begins (`start`) nor past the text's end."""
+    return max(start, min(round_steps[0].text_offset, text_length))

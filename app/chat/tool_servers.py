@@ -3,8 +3,10 @@ again) and the built-in tools, checked before anything changes and kept in the s
 
 from __future__ import annotations
 
+import contextlib
 import re
 import shlex
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 
 from app.chat.refusals import InputRefused
@@ -91,18 +93,14 @@ class ToolServers:
         await self._keep(self._config(name))
 
     async def remove(self, name: str) -> None:
-        try:
+        with _changing_the_file():
             await self.registry.forget_server(name)
-        except (OSError, ValueError) as error:
-            raise InputRefused(f"Could not change the servers file: {error}") from None
 
     def turn_builtin(self, name: str, on: bool) -> None:
         if name not in BUILTINS:
             raise InputRefused(f"There is no built-in tool called {name}.")
-        try:
+        with _changing_the_file():
             self.registry.turn_builtin(name, on)
-        except (OSError, ValueError) as error:
-            raise InputRefused(f"Could not change the servers file: {error}") from None
 
     def _config(self, name: str) -> ServerConfig:
         server = self.registry.server(name)
@@ -111,10 +109,17 @@ class ToolServers:
         return server.config
 
     async def _keep(self, config: ServerConfig) -> None:
-        try:
+        with _changing_the_file():
             await self.registry.keep_server(config)
-        except (OSError, ValueError) as error:
-            raise InputRefused(f"Could not change the servers file: {error}") from None
+
+
+@contextlib.contextmanager
+def _changing_the_file() -> Iterator[None]:
+    """A servers file that cannot be written (or read: a broken one is never written over) is said in words."""
+    try:
+        yield
+    except (OSError, ValueError) as error:
+        raise InputRefused(f"Could not change the servers file: {error}") from None
 
 
 def _call_seconds(seconds: float | None) -> float:

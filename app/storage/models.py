@@ -116,6 +116,14 @@ class ReplyEnd(SQLModel):
     duration_ms: int | None = None  # from the request to the end of the reply
 
 
+def tokens_per_second(output_tokens: int | None, first_token_ms: int | None, duration_ms: int | None) -> float | None:
+    """How fast a reply was written: its output tokens over the time from its first token to its end."""
+    writing_ms = (duration_ms or 0) - (first_token_ms or 0)
+    if not output_tokens or first_token_ms is None or writing_ms <= 0:
+        return None
+    return output_tokens / (writing_ms / 1000)
+
+
 class MessageBase(ReplyEnd):
     """What a message is, as stored and as it leaves the app (the API, an export) and comes back in."""
 

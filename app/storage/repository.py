@@ -242,9 +242,13 @@ class ChatRepository(Store):
         with self._session() as session:
             return steps_by_message(session, message_ids)
 
+    def steps_of_replies(self, messages: Sequence[Message]) -> dict[int, list[ToolStep]]:
+        """The tool calls of the replies among these messages, by message id."""
+        return self.tool_steps([m.id for m in messages if m.role == Role.ASSISTANT])
+
     def messages_with_steps(self, messages: Sequence[Message]) -> list[MessagePublic]:
         """The messages as they leave the app, each reply with its tool calls."""
-        steps = self.tool_steps([m.id for m in messages if m.role == Role.ASSISTANT])
+        steps = self.steps_of_replies(messages)
         return [
             MessagePublic.model_validate(
                 {

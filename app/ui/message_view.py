@@ -10,7 +10,7 @@ from nicegui import ui
 from app.chat.branches import Version
 from app.chat.generation import STATS_FIELDS, Generation
 from app.metrics import Delivery
-from app.storage.models import Message, Role, Status, ToolStepBase
+from app.storage.models import Message, Role, Status, ToolStepBase, tokens_per_second
 from app.ui.reply_parts import ReplyParts
 from app.ui.streaming.incremental import Patch
 from app.ui.streaming.live_reply import LiveReply
@@ -58,10 +58,8 @@ def reply_stats(
 
 
 def _speed(output: int | None, first_token_ms: int | None, duration_ms: int | None, mark: str) -> str | None:
-    writing_ms = (duration_ms or 0) - (first_token_ms or 0)
-    if not output or first_token_ms is None or writing_ms <= 0:
-        return None
-    return f"{mark}{output / (writing_ms / 1000):.0f} tok/s"
+    speed = tokens_per_second(output, first_token_ms, duration_ms)
+    return None if speed is None else f"{mark}{speed:.0f} tok/s"
 
 
 def _token_counts(input_tokens: int | None, output: int | None, mark: str) -> str | None:

@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 
 from nicegui import ui
 
-from app.chat.tool_calls import rounds_of
+from app.chat.tool_calls import calls_begin, rounds_of
 from app.metrics import Delivery
 from app.storage.models import ToolStepBase
 from app.ui.markdown import render_markdown
@@ -39,11 +39,11 @@ class ReplyParts:
     def stored(cls, content: str, steps: Sequence[ToolStepBase]) -> ReplyParts:
         parts = cls(decide=None)
         start = 0
-        for number, calls in enumerate(rounds_of(steps)):
-            end = max(start, min(calls[0].text_offset, len(content)))
+        for calls in rounds_of(steps):
+            end = calls_begin(calls, start, len(content))
             parts._add_segment(lambda text=content[start:end]: StreamingMarkdown(render_markdown(text)))
             for step in calls:
-                parts._show_step(step, number)
+                parts._show_step(step)
             start = end
         parts._add_segment(lambda: StreamingMarkdown(render_markdown(content[start:])))
         return parts
@@ -83,12 +83,12 @@ class ReplyParts:
             if view := self.steps.get(step.position):
                 view.show(step)
             else:
-                self._show_step(step, step.round)
+                self._show_step(step)
 
-    def _show_step(self, step: ToolStepBase, number: int) -> None:
-        group = self._step_groups.get(number)
+    def _show_step(self, step: ToolStepBase) -> None:
+        group = self._step_groups.get(step.round)
         if group is None:
             with self.root:
-                group = self._step_groups[number] = ui.element("div").classes("tool-steps")
+                group = self._step_groups[step.round] = ui.element("div").classes("tool-steps")
         with group:
             self.steps[step.position] = ToolStepView(step, self._decide, self._started_at)

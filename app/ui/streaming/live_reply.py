@@ -7,6 +7,7 @@ import time
 from collections.abc import Callable
 
 from app.chat.generation import Generation
+from app.chat.tool_calls import calls_begin
 from app.listeners import Listeners
 from app.ui.streaming.incremental import IncrementalMarkdown, Patch
 
@@ -76,7 +77,7 @@ class LiveReply:
         """Each round whose calls are shown ends its segment where the calls begin; the next round's text starts
         a new one. Tabs get the segment's last patch before any patch of the next (`segment` says which)."""
         while rounds := [step for step in self.generation.calls.shown if step.round == self.segment]:
-            end = max(self.segment_start, min(rounds[0].text_offset, len(self.generation.text)))
+            end = calls_begin(rounds, self.segment_start, len(self.generation.text))
             patch = self.markdown.finish(self.generation.text[self.segment_start : end])
             if notify:
                 self._listeners.notify(patch, self.generation)
