@@ -96,7 +96,7 @@ class ToolServers:
         with _changing_the_file():
             await self.registry.forget_server(name)
 
-    def turn_builtin(self, name: str, on: bool) -> None:
+    async def turn_builtin(self, name: str, on: bool) -> None:
         if name not in BUILTINS:
             raise InputRefused(f"There is no built-in tool called {name}.")
         with _changing_the_file():

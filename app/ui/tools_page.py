@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from nicegui import ui
 
-from app.chat.refusals import InputRefused
 from app.chat.tool_servers import BuiltinState, ServerState, ToolServers
 from app.security.access import Access
+from app.ui.guard import REFUSED, Guard
 from app.ui.side_page import SidePage
 
 STATUS_WORDS = {"ready": "Ready", "starting": "Starting…", "failed": "Failed: starting again", "off": "Off"}
@@ -18,6 +18,7 @@ STATUS_SECONDS = 1.0  # how often a server's status is looked at while the page 
 class ToolsPage(SidePage):
     def __init__(self, servers: ToolServers, access: Access, config_file: str) -> None:
         super().__init__(access)
+        self.guard = Guard(self.allowed)
         self.servers = servers
         self.config_file = config_file
         self.cards: dict[str, ServerCard] = {}
@@ -57,14 +58,8 @@ class ToolsPage(SidePage):
                 card.show_status(state)
 
     async def run(self, change, *args: object, done: str | None = None) -> bool:
-        if not self.allowed():
-            return False
-        try:
-            result = change(*args)
-            if hasattr(result, "__await__"):
-                await result
-        except InputRefused as refusal:
-            ui.notify(str(refusal), type="negative")
+        """The change, through the page's guard (signed in still; a refusal said); True if it was made."""
+        if await self.guard.run(change, *args) is REFUSED:
             return False
         if done:
             ui.notify(done, type="positive")

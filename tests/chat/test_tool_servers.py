@@ -88,12 +88,12 @@ async def test_a_removed_server_leaves_the_file_and_the_list(servers):
         await tools.turn("kept", True)
 
 
-def test_a_servers_file_that_cannot_be_read_is_said_and_never_written_over(tmp_path):
+async def test_a_servers_file_that_cannot_be_read_is_said_and_never_written_over(tmp_path):
     file = tmp_path / "mcp.json"
     file.write_text("{ not json")
     tools = ToolServers(ToolRegistry.from_files(file, []))
 
     assert "cannot be read" in tools.problem
     with pytest.raises(InputRefused, match="cannot be read"):
-        tools.turn_builtin("calculator", True)
+        await tools.turn_builtin("calculator", True)
     assert file.read_text() == "{ not json"
