@@ -4,7 +4,7 @@ errors by kind, retries and dropped connections, from the in-memory metrics (app
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -71,10 +71,11 @@ class ReplyStats:
 
     def over(self, window: str, now: datetime | None = None) -> Stats:
         since = (now or datetime.now(UTC)) - WINDOWS[window]
-        by_model: dict[str, ModelStats] = defaultdict(lambda: ModelStats(""))
+        by_model: dict[str, ModelStats] = {}
         for fact in self.repository.reply_facts(since):
-            stats = by_model[fact.model or "unknown"]
-            stats.model = fact.model or "unknown"
+            name = fact.model or "unknown"
+            if (stats := by_model.get(name)) is None:
+                stats = by_model[name] = ModelStats(name)
             stats.take(fact)
         for stats in by_model.values():
             stats.first_token_ms.sort()
