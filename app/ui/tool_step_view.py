@@ -77,7 +77,9 @@ class ToolStepView:
                 self.arguments = Preformatted().classes("tool-arguments")
                 self.result_part = ui.element("div").classes("tool-result")
             self.approval = ui.row().classes("tool-approval items-center gap-2")
-        self.timer = ui.timer(1.0, self._tick, active=False)
+        # "running · 3 s" counts up: a timer only for a step that runs (a stored one never does, and a long history
+        # holds many).
+        self.timer: ui.timer | None = None
         self.show(step)
 
     def show(self, step: ToolStepPublic) -> None:
@@ -97,7 +99,11 @@ class ToolStepView:
     def _show_status(self, status: ToolStatus) -> None:
         self.root.props(f"data-status={status.value}")
         self.icon.props(f"name={STATUS_ICONS[status]}")
-        self.timer.active = status == ToolStatus.RUNNING
+        if status == ToolStatus.RUNNING and self.timer is None:
+            with self.root:
+                self.timer = ui.timer(1.0, self._tick)
+        elif self.timer is not None:
+            self.timer.active = status == ToolStatus.RUNNING
         self._show_approval(status == ToolStatus.AWAITING_APPROVAL)
         if status in (ToolStatus.ERROR, ToolStatus.DENIED, ToolStatus.AWAITING_APPROVAL):
             self.details.props("open")  # what needs reading or an answer is not folded away
