@@ -32,6 +32,8 @@ from app.ui.theme import apply_theme, serve_static_files
 
 CATALOG_WAIT_SECONDS = 2.0
 SYSTEM_NOTE_CHARS = 120
+# The pages beside the chat, in the drawer: (label, icon, address).
+SIDE_PAGES = (("Connections", "hub", "/connections"), ("Tools", "build", "/tools"), ("Stats", "insights", "/stats"))
 
 
 @dataclass(frozen=True)
@@ -106,12 +108,9 @@ class ChatPage:
             new_chat = ui.button("New chat", icon="add", on_click=lambda: ui.navigate.to("/"))
             new_chat.props('outline no-caps aria-label="New chat"').classes("w-full")
             conversations = ConversationList(self.service, self.parts.drawer_page_size, self._current_id, self.guard)
-            connect = ui.button("Connections", icon="hub", on_click=lambda: ui.navigate.to("/connections"))
-            connect.props('flat no-caps aria-label="Connections"').classes("w-full mt-4")
-            tools = ui.button("Tools", icon="build", on_click=lambda: ui.navigate.to("/tools"))
-            tools.props('flat no-caps aria-label="Tools"').classes("w-full")
-            stats = ui.button("Stats", icon="insights", on_click=lambda: ui.navigate.to("/stats"))
-            stats.props('flat no-caps aria-label="Stats"').classes("w-full")
+            for number, (label, icon, path) in enumerate(SIDE_PAGES):
+                page = ui.button(label, icon=icon, on_click=lambda path=path: ui.navigate.to(path))
+                page.props(f'flat no-caps aria-label="{label}"').classes("w-full" + (" mt-4" if number == 0 else ""))
             import_dialog = ImportDialog(self.service, self.guard, conversations.render)
             import_button = ui.button("Import", icon="upload", on_click=import_dialog.open).classes("w-full")
             import_button.props('flat no-caps aria-label="Import"')
