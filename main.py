@@ -31,6 +31,7 @@ from app.tools.registry import ToolRegistry
 from app.ui.chat_page import register_pages
 from app.ui.connections_page import register_connections_page
 from app.ui.login_page import register_login
+from app.ui.routes_page import register_routes_page
 from app.ui.stats_page import register_stats_page
 from app.ui.tools_page import register_tools_page
 
@@ -87,6 +88,7 @@ def main(argv: list[str] | None = None) -> None:
     register_login(access, LoginThrottle())
     register_pages(service, catalog, settings, access, api_keys)
     register_connections_page(connections, access)
+    register_routes_page(service.routes, catalog, access)
     register_tools_page(ToolServers(tools), access, str(settings.mcp_config_file))
     register_stats_page(ReplyStats(storage.chats, metrics), access)
     register_api(service, catalog)

@@ -91,6 +91,9 @@ class ChatMetrics:
     def provider_error(self, provider: str, kind: str, status_code: int | None) -> None:
         self.provider_errors.labels(provider, kind, str(status_code) if status_code else "none").inc()
 
+    def fell_back(self, from_provider: str, to_provider: str) -> None:
+        self.fallbacks.labels(from_provider, to_provider).inc()
+
     def retried(self, provider: str) -> None:
         self.retries.labels(provider).inc()
 

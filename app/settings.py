@@ -8,6 +8,8 @@ from typing import Annotated
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from app.providers.routes import ModelRoute, parse_routes
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATABASE_URL = f"sqlite:///{PROJECT_ROOT / 'storage' / 'chat.db'}"
 
@@ -45,6 +47,12 @@ class Settings(BaseSettings):
     gemini_api_key: SecretStr | None = None
     gemini_base_url: str | None = None  # the SDK's base URL, without /v1beta
     gemini_models: ModelList = []
+
+    # Routes, each one entry of the Model selector: `fast=anthropic:claude-x,openai:gpt-y;cheap=...`. A model that
+    # fails before its first token hands the reply to the next; "switch at once" skips its own retries on a server or
+    # connection error (routes made in the app choose this one by one).
+    model_routes: str = ""
+    route_switch_at_once: bool = False
 
     # Ollama is looked for at its usual address; an empty OLLAMA_BASE_URL turns the lookup off.
     ollama_base_url: str | None = "http://127.0.0.1:11434"
@@ -125,6 +133,16 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return [item.strip() for item in value.split(",") if item.strip()]
         return value
+
+    @field_validator("model_routes")
+    @classmethod
+    def routes_parse(cls, value: str) -> str:
+        parse_routes(value)  # a mistake is said at start-up, not at the first reply
+        return value
+
+    @property
+    def routes(self) -> list[ModelRoute]:
+        return parse_routes(self.model_routes, self.route_switch_at_once)
 
     @field_validator(
         "openai_api_key",

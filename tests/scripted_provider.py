@@ -19,9 +19,16 @@ class ScriptedProvider(Provider):
     id = "scripted"
     label = "Scripted"
 
-    def __init__(self, capabilities: Capabilities = AS_USUAL, models: Sequence[str] = ("model",)) -> None:
+    def __init__(
+        self,
+        capabilities: Capabilities = AS_USUAL,
+        models: Sequence[str] = ("model",),
+        provider_id: str = "scripted",
+        label: str = "Scripted",
+    ) -> None:
         super().__init__(models)
         self.capabilities = capabilities
+        self.id, self.label = provider_id, label
         self.requests: list[ChatRequest] = []
         self._replies: deque[Sequence[Step]] = deque()
 

@@ -86,6 +86,7 @@ def final_event(generation: Generation) -> dict:
             "done": True,
             "retry_after": failure.retry_after if failure else None,
             "conversation_id": generation.conversation_id,
+            **answered_by(generation),
         }
     return {
         "done": True,
@@ -95,7 +96,18 @@ def final_event(generation: Generation) -> dict:
         "finish_reason": finish_reason(generation),
         "response_time": round(time.monotonic() - generation.started_at, 3),
         "conversation_id": generation.conversation_id,
+        **answered_by(generation),
+    }
+
+
+def answered_by(generation: Generation) -> dict:
+    """The model that wrote the reply (on a route, the one that answered), and the route."""
+    route = generation.lineup.route
+    return {
         "model": generation.model.model_id,
+        "provider": generation.model.provider.id,
+        "route": route.name if route else None,
+        "note": generation.stored_note,
     }
 
 

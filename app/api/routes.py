@@ -76,7 +76,12 @@ def register_api(service: ChatService, models: ModelCatalog) -> None:
             {"id": option.key, "model": option.model_id, "provider": option.provider.id, "label": option.label}
             for option in models.options
         ]
-        return {"models": options, "default": models.default_key}
+        routes = [
+            {"id": route.key, "name": route.name, "label": route.label, "models": list(route.models)}
+            for route in models.routes
+            if models.lineup(route.key)
+        ]
+        return {"models": options, "routes": routes, "default": models.default_key}
 
     @router.get("/conversations", response_model=ConversationsListed)
     def conversations() -> dict:
@@ -100,7 +105,8 @@ def register_api(service: ChatService, models: ModelCatalog) -> None:
 
 
 def model_for(service: ChatService, name: str | None, conversation_id: str | None) -> str:
-    """A model named by its key (`openai:gpt-4o`) or its id (`gpt-4o`); else the one the chat page would pick."""
+    """A model named by its key (`openai:gpt-4o`) or its id (`gpt-4o`), or a route by its key (`route:fast`) or its
+    name (`fast`); else the one the chat page would pick."""
     chosen = service.conversations.model_for(conversation_id, name)
     if chosen is not None:
         return chosen.key

@@ -14,7 +14,8 @@ from app.chat.in_flight import RepliesInFlight
 from app.chat.refusals import InputRefused, written
 from app.listeners import Listeners
 from app.providers.base import USUAL_TEMPERATURES
-from app.providers.catalog import ModelCatalog, ModelOption
+from app.providers.catalog import ModelCatalog
+from app.providers.routes import Lineup
 from app.storage.models import Conversation, Message, MessageLink, MessagePublic, ToolStep
 from app.storage.stores import Storage
 from app.text import without_lone_surrogates
@@ -87,9 +88,9 @@ class Conversations:
         """Where the conversation is in the drawer's order (0: at the top), None if it does not exist."""
         return self.repository.conversation_position(conversation_id)
 
-    def model_for(self, conversation_id: str | None, requested: str | None = None) -> ModelOption | None:
-        """The model a reply here is written by: the one asked for, else the conversation's own; a new chat
-        starts on the model used last (a pinned conversation at the top of the list does not decide)."""
+    def model_for(self, conversation_id: str | None, requested: str | None = None) -> Lineup | None:
+        """The model (or route) a reply here is written by: the one asked for, else the conversation's own; a new
+        chat starts on the one used last (a pinned conversation at the top of the list does not decide)."""
         conversation = self.get(conversation_id) if conversation_id else None
         own = conversation.model if conversation else None
         return self.models.resolve(requested, own, self.repository.last_used_model())

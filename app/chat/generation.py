@@ -12,7 +12,7 @@ from functools import partial
 from itertools import count
 
 from app.chat.retry import retry_delay
-from app.chat.tool_calls import run_round
+from app.chat.tool_calls import ToolBox, run_round
 from app.chat.tool_steps import TOOL_EVENTS, ReplyCalls, nothing
 from app.listeners import Listeners
 from app.metrics import ChatMetrics, ReplyLabels
@@ -31,6 +31,7 @@ from app.providers.base import (
     Usage,
 )
 from app.providers.catalog import ModelOption
+from app.providers.routes import Lineup, answered_note, failed_too_note, falls_back, why_it_moved
 from app.settings import Settings
 from app.storage.models import Message, ReplyEnd, Status, ToolStatus, ToolStepPublic, tokens_per_second
 from app.storage.reply_writer import ReplyRecord, ReplyWriter
@@ -38,6 +39,8 @@ from app.storage.reply_writer import ReplyRecord, ReplyWriter
 log = logging.getLogger(__name__)
 
 Listener = Callable[["Generation"], None]
+# What the next model of a route is sent, and for which tools: made for each model (app/chat/replies.py).
+Prepare = Callable[[ModelOption], tuple[ChatRequest, ToolBox | None]]
 # What a reply's footer is made from, on a reply in flight as on a stored one.
 STATS_FIELDS = ("content", "input_tokens", "output_tokens", "first_token_ms", "duration_ms")
 SAVE_WARNING = (
@@ -54,15 +57,21 @@ class Generation:
         model: ModelOption,
         prompt: Message | None = None,
         branched: bool = False,
+        lineup: Lineup | None = None,
+        continues: str = "",
     ) -> None:
         self.conversation_id = conversation_id
         self.message_id = message_id
-        self.model = model
+        self.model = model  # the model writing it: the next one of its route, once one fails before the first token
+        self.lineup = lineup or Lineup((model,))
         self.prompt = prompt  # the person's message this reply answers, when it was just sent
         self.branched = branched  # a new version (regenerated, or after an edit): pages show the new branch whole
-        self.received = ""  # everything the provider sent so far
+        # Everything the provider sent so far; a reply that continues where another model failed starts with that
+        # one's text (stored again, in this reply, before it is shown).
+        self.received = continues
         self.text = ""  # the part of it that is stored: only this is ever shown, to a page or an API client
-        self.token_ends: list[int] = []  # where each piece of text the provider sent ends, in `received`
+        # Where each piece of text the provider sent ends, in `received`.
+        self.token_ends: list[int] = [len(continues)] if continues else []
         self.save_warning: str | None = None  # while writes to the database fail
         self.provider_done = False  # the provider's stream has ended (its final state may still be being saved)
         self.status = Status.STREAMING
@@ -70,6 +79,7 @@ class Generation:
         self.failure: ProviderError | None = None  # what went wrong, when a provider said so
         self.notice: str | None = None  # e.g. a retry in progress: shown, not stored
         self.note: str | None = None  # e.g. older messages left out of the context: shown and stored
+        self.route_note: str | None = None  # which model answered instead, and why: shown and stored
         self.finish_reason: str | None = None
         self.input_tokens: int | None = None
         self.output_tokens: int | None = None
@@ -80,6 +90,7 @@ class Generation:
         self.task: asyncio.Task | None = None
         self._listeners: Listeners[[Generation]] = Listeners(f"conversation {conversation_id}")
         self.calls = ReplyCalls()  # its tool calls (app/chat/tool_steps.py)
+        self.calls.round_start = len(continues)  # a new request: retried, or handed on, until it writes
         self.observe_gap: Callable[[float], None] = nothing  # the metrics' inter-token gaps (app/metrics.py)
         self.last_token_at: float | None = None
         self.queued_seconds = 0.0  # waiting for the embedded model
@@ -129,6 +140,23 @@ class Generation:
         if steps is not None:
             self.calls.shown = steps
         self.save_warning = None
+
+    @property
+    def stored_note(self) -> str | None:
+        """What the reader should know about how the reply was made, as shown and stored."""
+        return " ".join(note for note in (self.route_note, self.note) if note) or None
+
+    @property
+    def has_answered(self) -> bool:
+        """The model wrote something (text, or a call): from here on nothing moves to another model silently."""
+        return self.calls.round > 0 or self.round_has_output
+
+    def hand_to(self, model: ModelOption, why: str) -> None:
+        """The model failed before writing anything: the next one of the route writes the reply."""
+        self.model, self.route_note = model, why
+        self.note = None  # what the other model's request said (its context trimmed) is not this one's
+        self.notice = None
+        self.notify()
 
     @property
     def round_has_output(self) -> bool:
@@ -201,7 +229,7 @@ class Generation:
             finish_reason=self.finish_reason,
             input_tokens=self.input_tokens,
             output_tokens=self.output_tokens,
-            note=self.note,
+            note=self.stored_note,
             first_token_ms=_milliseconds(self.first_token_at, self.started_at),
             duration_ms=_milliseconds(self.ended_at or time.monotonic(), self.started_at),
         )
@@ -212,6 +240,7 @@ def _milliseconds(end: float | None, start: float) -> int | None:
 
 
 LOADING_NOTICE = "Loading the model…"
+FELL_BACK = "fell_back"  # how a model's part of a reply ends in the metrics when the next one of its route answers
 ROUNDS_NOTE = "Stopped calling tools: this reply reached its limit of rounds of tool calls (TOOL_ROUNDS)."
 
 
@@ -237,7 +266,8 @@ class GenerationRunner:
         self.settings = settings
         self.metrics = metrics
 
-    async def run(self, generation: Generation, request: ChatRequest) -> None:
+    async def run(self, generation: Generation, request: ChatRequest, prepare: Prepare) -> None:
+        """Write the reply, from `request`; `prepare` makes the request for the next model of its route."""
         final_stored: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         record = ReplyRecord(
             generation.message_id,
@@ -245,11 +275,13 @@ class GenerationRunner:
             on_failing=partial(self._failing, generation),
         )
         generation.calls.changed = partial(self._save_steps, generation, record)
-        labels = ReplyLabels(generation.model.provider.id, generation.model.model_id)
-        generation.observe_gap = self.metrics.reply_started(labels)
+        if generation.received:  # it continues another's text: that is stored first
+            record.text = generation.received
+            self.writer.save(record)
+        generation.observe_gap = self.metrics.reply_started(labels_of(generation.model))
         status, error, failure = Status.ERROR, None, None
         try:
-            await self._all_rounds(generation, request, record)
+            await self._answer(generation, request, prepare, record)
             status = Status.COMPLETE
         except asyncio.CancelledError:
             # Only Stop cancels on purpose; anything else (a shutdown) cut the reply off.
@@ -265,12 +297,13 @@ class GenerationRunner:
             generation.provider_done = True
             generation.calls.end(status)
             record.steps = tuple(generation.calls.steps)
-            record.text, record.final = generation.received, generation.end(status, error).model_dump()
+            final = {**generation.end(status, error).model_dump(), "model": generation.model.key}
+            record.text, record.final = generation.received, final
             self.writer.save(record)
             await asyncio.shield(final_stored)  # however long the database takes: the end must be stored
             generation.calls.changed = nothing  # no cycle through the record: an ended reply is freed at once
             generation.status, generation.error, generation.failure = status, error, failure
-            self._count_end(generation, labels)
+            self._count_end(generation, labels_of(generation.model))
             generation.notify()
 
     def _stored(
@@ -296,6 +329,35 @@ class GenerationRunner:
             self.metrics.queue_wait.observe(generation.queued_seconds)
         for step in generation.calls.steps:
             self.metrics.tool_call_ended(step.status.value)
+
+    async def _answer(
+        self, generation: Generation, request: ChatRequest, prepare: Prepare, record: ReplyRecord
+    ) -> None:
+        """Write the reply with its first model; while a model fails before writing anything, with the next one of
+        its route, the reply saying which one answered and why."""
+        moved: list[str] = []
+        while True:
+            try:
+                return await self._all_rounds(generation, request, record)
+            except ProviderError as error:
+                following = generation.lineup.after(generation.model)
+                if following is None or generation.has_answered or not falls_back(error):
+                    if moved:  # not "answered by" this one after all
+                        generation.route_note = failed_too_note(moved, generation.model)
+                    raise
+                log.info(
+                    "%s failed before its first token (%s); %s answers", generation.model.key, error, following.key
+                )
+                moved.append(why_it_moved(generation.model, error))
+                request, generation.calls.box = prepare(following)
+                self._count_hand_over(generation, following)
+                generation.hand_to(following, answered_note(moved, following))
+
+    def _count_hand_over(self, generation: Generation, following: ModelOption) -> None:
+        self.metrics.reply_ended(labels_of(generation.model), FELL_BACK, None, None, None)
+        self.metrics.fell_back(generation.model.provider.id, following.provider.id)
+        generation.observe_gap = self.metrics.reply_started(labels_of(following))
+        generation.last_token_at = None
 
     def _save_steps(self, generation: Generation, record: ReplyRecord) -> None:
         record.steps = tuple(generation.calls.steps)
@@ -336,6 +398,8 @@ class GenerationRunner:
                 # After the first token a retry would silently rewrite what the person already read.
                 if generation.round_has_output or not error.transient or attempt > settings.retry_attempts:
                     raise
+                if generation.lineup.switches_at_once(error) and generation.lineup.after(generation.model):
+                    raise  # the route's next model answers now, instead of this one later
                 delay = retry_delay(attempt, error.retry_after, settings.retry_base_delay, settings.retry_max_delay)
                 if delay is None:
                     raise
@@ -378,6 +442,10 @@ class GenerationRunner:
                 "The stream ended before the reply was finished; the text so far is kept.",
                 transient=True,
             )
+
+
+def labels_of(model: ModelOption) -> ReplyLabels:
+    return ReplyLabels(model.provider.id, model.model_id)
 
 
 def silence(provider: str, received: str, settings: Settings) -> ProviderError:

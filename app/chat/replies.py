@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from functools import partial
 
 from app.chat.conversations import ConversationOptions, Conversations, check_options, temperature_ok
-from app.chat.generation import Generation, GenerationRunner
+from app.chat.generation import Generation, GenerationRunner, Prepare
 from app.chat.in_flight import RepliesInFlight
 from app.chat.refusals import InputRefused, told_nothing_was_sent, written
 from app.chat.titles import title_from_model
@@ -16,6 +17,7 @@ from app.listeners import Listeners
 from app.metrics import ChatMetrics
 from app.providers.base import ChatRequest, ChatTurn
 from app.providers.catalog import ModelOption
+from app.providers.routes import ROUTE_PREFIX, Lineup, continued_note
 from app.settings import Settings
 from app.storage.models import Message, Role, Status
 from app.storage.reply_writer import ReplyWriter
@@ -28,9 +30,20 @@ ReplyWatcher = Callable[[Generation], None]
 SHUTDOWN_SAVE_SECONDS = 10.0
 TITLE_SECONDS = 20
 NO_MODEL_HINT = (
-    "No model is connected yet: open Connections (in the drawer) to add OpenAI, Anthropic, Together, Ollama or "
+    "No model is connected yet: open Connections (in the drawer) to add OpenAI, Anthropic, Together, Gemini, Ollama or "
     "any OpenAI-compatible server, or set their variables where the app starts. Your text is still in the box."
 )
+
+
+# What the next model of a route is told after the failed reply's text, so that it writes on from there.
+CONTINUE_PROMPT = (
+    "Your reply above was cut off. Continue it from exactly where it stops, as if nothing had happened: do not "
+    "repeat any of it and do not mention the interruption."
+)
+
+
+def clamped(temperature: float | None, allowed: tuple[float, float]) -> float | None:
+    return None if temperature is None else min(max(temperature, allowed[0]), allowed[1])
 
 
 class Replies:
@@ -89,23 +102,23 @@ class Replies:
         can answer "run this tool?" (not over the HTTP API). Everything is checked before anything is written: a
         refused first message leaves nothing behind."""
         self._check_text(text)
-        model = self._model(model_key)
+        lineup = self._lineup(model_key)
         if options is not None:
             check_options(options)
         if conversation_id is not None:
             self.conversations.require_idle(conversation_id)
-        self._check_model_takes(model, options or self.conversations.options(conversation_id))
+        self._check_model_takes(lineup.first, options or self.conversations.options(conversation_id))
         repository = self.repository
         with self._in_flight.setting_up(conversation_id), told_nothing_was_sent():
             if conversation_id is None:
-                conversation_id = (await written(repository.create_conversation, model.key)).id
+                conversation_id = (await written(repository.create_conversation, lineup.key)).id
                 if options is not None:
                     await written(self.conversations.store_options, conversation_id, options)
             if system is not None:
                 await written(repository.set_system_prompt, conversation_id, without_lone_surrogates(system))
             add = repository.add_message
-            prompt = await written(add, conversation_id, Role.USER, text, Status.COMPLETE, model.key)
-            return await self._start(conversation_id, model, prompt, can_ask=can_ask)
+            prompt = await written(add, conversation_id, Role.USER, text, Status.COMPLETE, lineup.key)
+            return await self._start(conversation_id, lineup, prompt, can_ask=can_ask)
 
     async def retry(self, conversation_id: str, model_key: str | None) -> Generation:
         """Regenerate: ask again for the reply to the last question. The new reply is another version beside the
@@ -115,11 +128,46 @@ class Replies:
         question = next((m for m in reversed(shown) if m.role == Role.USER), None)
         if question is None:
             raise InputRefused("There is nothing to retry yet.")
-        model = self._model(model_key)
-        self._check_model_takes(model, self.conversations.options(conversation_id))
+        lineup = self._lineup(model_key)
+        self._check_model_takes(lineup.first, self.conversations.options(conversation_id))
         with self._in_flight.setting_up(conversation_id):
             await written(self.repository.set_leaf, conversation_id, question.id)
-            return await self._start(conversation_id, model, branched=True)
+            return await self._start(conversation_id, lineup, branched=True)
+
+    def next_model(self, conversation_id: str, status: Status, text: str, model_key: str | None) -> ModelOption | None:
+        """The model that can continue a reply (by `model_key`) that failed with `text` written: the next one of the
+        conversation's route after it. None: nothing to continue, or no route goes on from that model."""
+        if status != Status.ERROR or not text or not model_key:
+            return None
+        models = self.conversations.models
+        conversation = self.conversations.get(conversation_id)
+        lineup = models.lineup(conversation.model) if conversation else None
+        model = models.find(model_key)
+        return lineup.after(model) if lineup is not None and lineup.route and model else None
+
+    async def continue_with(self, conversation_id: str, reply_id: int) -> Generation:
+        """ "Continue with <next model>": the failed reply's text, and the conversation before it, go to the next model
+        of the route, which writes on from there. The result is a new version of the reply (the failed one stays)."""
+        self.conversations.require_idle(conversation_id)
+        shown = self.conversations.messages(conversation_id)
+        reply = shown[-1] if shown and shown[-1].id == reply_id else None
+        model = self.next_model(conversation_id, reply.status, reply.content, reply.model) if reply else None
+        if reply is None or model is None:
+            raise InputRefused("That reply cannot be continued by another model.")
+        conversation = self.conversations.get(conversation_id)
+        lineup = self.conversations.models.lineup(conversation.model) if conversation else None
+        assert lineup is not None  # next_model found one
+        failed = self.conversations.models.find(reply.model or "")
+        self.runner.metrics.fell_back(failed.provider.id if failed else "unknown", model.provider.id)
+        with self._in_flight.setting_up(conversation_id):
+            return await self._start(
+                conversation_id,
+                lineup,
+                branched=True,
+                first=model,
+                continues=reply,
+                why=continued_note(model, failed.label if failed else reply.model or "the model"),
+            )
 
     async def edit(self, conversation_id: str, message_id: int, text: str, model_key: str | None) -> Generation:
         """Send an edited version of one of the person's messages: a new branch from there, answered anew."""
@@ -128,14 +176,14 @@ class Replies:
         original = next((m for m in self.conversations.messages(conversation_id) if m.id == message_id), None)
         if original is None or original.role != Role.USER:
             raise InputRefused("Only your own messages in this conversation can be edited.")
-        model = self._model(model_key)
-        self._check_model_takes(model, self.conversations.options(conversation_id))
+        lineup = self._lineup(model_key)
+        self._check_model_takes(lineup.first, self.conversations.options(conversation_id))
         add = self.repository.add_message
         with self._in_flight.setting_up(conversation_id), told_nothing_was_sent():
             prompt = await written(
-                add, conversation_id, Role.USER, text, Status.COMPLETE, model.key, parent_id=original.parent_id
+                add, conversation_id, Role.USER, text, Status.COMPLETE, lineup.key, parent_id=original.parent_id
             )
-            return await self._start(conversation_id, model, prompt, branched=True)
+            return await self._start(conversation_id, lineup, prompt, branched=True)
 
     def stop(self, conversation_id: str) -> None:
         if generation := self._in_flight.get(conversation_id):
@@ -155,17 +203,23 @@ class Replies:
 
     # -- inside
 
-    def _model(self, model_key: str | None) -> ModelOption:
+    def _lineup(self, model_key: str | None) -> Lineup:
+        """Who writes the reply for the key chosen: a model, or a route's models that are offered now."""
         models = self.conversations.models
         if not models.options:
             raise InputRefused(NO_MODEL_HINT, status=400)
-        model = models.find(model_key) if model_key else None
-        if model is None:
+        lineup = models.lineup(model_key) if model_key else None
+        if lineup is not None:
+            return lineup
+        if not model_key:
+            raise InputRefused("Pick a model first.", status=400)
+        if model_key.startswith(ROUTE_PREFIX):
             raise InputRefused(
-                f"The model {model_key!r} is not available. Pick another one." if model_key else "Pick a model first.",
+                f"None of the models of the route {model_key.removeprefix(ROUTE_PREFIX)!r} is offered now. Connect "
+                "one of them, or pick another model.",
                 status=400,
             )
-        return model
+        raise InputRefused(f"The model {model_key!r} is not available. Pick another one.", status=400)
 
     @staticmethod
     def _check_model_takes(model: ModelOption, options: ConversationOptions) -> None:
@@ -190,30 +244,39 @@ class Replies:
     async def _start(
         self,
         conversation_id: str,
-        model: ModelOption,
+        lineup: Lineup,
         prompt: Message | None = None,
         branched: bool = False,
         can_ask: bool = True,
+        first: ModelOption | None = None,
+        continues: Message | None = None,
+        why: str | None = None,
     ) -> Generation:
-        takes_tools = model.provider.capabilities.streams_tool_calls
-        box = self.tools.box_for(takes_tools, self.conversations.options(conversation_id).tool_sources, can_ask)
-        request = self._request_for(conversation_id, model, box)
+        """Start the reply, written by `first` (else the lineup's first model), on from `continues`' text if given."""
+        model = first or lineup.first
+        prepare = partial(self._prepared, conversation_id, can_ask, continues.content if continues else "")
+        request, box = prepare(model)
         # The reply's row exists before the provider is called, so a crash at any point leaves a trace.
         add = self.repository.add_message
-        reply = await written(add, conversation_id, Role.ASSISTANT, "", Status.STREAMING, model.key)
+        parent = {"parent_id": continues.parent_id} if continues else {}
+        reply = await written(
+            add, conversation_id, Role.ASSISTANT, "", Status.STREAMING, model.key, chosen=lineup.key, **parent
+        )
         assert reply.id is not None
-        generation = Generation(conversation_id, reply.id, model, prompt, branched)
-        generation.calls.box = box
+        generation = Generation(
+            conversation_id, reply.id, model, prompt, branched, lineup, continues.content if continues else ""
+        )
+        generation.calls.box, generation.route_note = box, why
         self._in_flight.add(generation)
-        generation.start(lambda started: self._run(started, request))
+        generation.start(lambda started: self._run(started, request, prepare))
         if watchers := self._watchers.get(conversation_id):
             watchers.notify(generation)
         self.writing_changes.notify(conversation_id, True)  # the drawers mark it as being written
         return generation
 
-    async def _run(self, generation: Generation, request: ChatRequest) -> None:
+    async def _run(self, generation: Generation, request: ChatRequest, prepare: Prepare) -> None:
         try:
-            await self.runner.run(generation, request)
+            await self.runner.run(generation, request, prepare)
         finally:
             self._in_flight.remove(generation)
             self.writing_changes.notify(generation.conversation_id, False)
@@ -238,17 +301,27 @@ class Replies:
         if title and await asyncio.to_thread(self.repository.retitle, conversation_id, conversation.title, title):
             self.conversations.changes.notify(conversation_id)
 
-    def _request_for(self, conversation_id: str, model: ModelOption, box: ToolBox | None) -> ChatRequest:
+    def _prepared(
+        self, conversation_id: str, can_ask: bool, continues: str, model: ModelOption
+    ) -> tuple[ChatRequest, ToolBox | None]:
+        """What `model` is sent for the next reply here, and the tools it is offered; `continues`: the text of a
+        failed reply it writes on from."""
         options = self.conversations.options(conversation_id)
         takes = model.provider.capabilities
-        return ChatRequest(
+        box = self.tools.box_for(takes.streams_tool_calls, options.tool_sources, can_ask)
+        turns = self._turns(conversation_id, takes.streams_tool_calls)
+        if continues:
+            turns += [ChatTurn(Role.ASSISTANT.value, continues), ChatTurn(Role.USER.value, CONTINUE_PROMPT)]
+        request = ChatRequest(
             model=model.model_id,
-            turns=self._turns(conversation_id, takes.streams_tool_calls),
+            turns=turns,
             max_output_tokens=options.max_output_tokens or self.settings.max_output_tokens,
             system=options.system_prompt if takes.system_prompt else None,
-            temperature=options.temperature if takes.temperature is not None else None,
+            # The conversation's, within what this model takes (a route's next model may take a narrower range).
+            temperature=clamped(options.temperature, takes.temperature) if takes.temperature is not None else None,
             tools=box.specs if box is not None else (),
         )
+        return request, box
 
     def _turns(self, conversation_id: str, takes_tools: bool) -> list[ChatTurn]:
         """The conversation as the model is sent it. Earlier replies' tool calls go with them to a model that can

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from app.chat.conversations import Conversations
 from app.chat.in_flight import RepliesInFlight
+from app.chat.model_routes import ModelRoutes
 from app.chat.replies import Replies
 from app.chat.tool_calls import Permissions, ToolChoice
 from app.metrics import ChatMetrics
@@ -25,6 +26,7 @@ class ChatService:
         metrics: ChatMetrics | None = None,
     ) -> None:
         in_flight = RepliesInFlight()
+        self.routes = ModelRoutes(storage.routes, models, settings.routes)
         self.conversations = Conversations(storage, in_flight, models, settings.history_page_size)
         self.tools = tools or ToolRegistry([], BuiltinTools(set()))
         self.metrics = metrics or ChatMetrics()

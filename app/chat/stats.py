@@ -60,6 +60,7 @@ class Stats:
     models: list[ModelStats]
     errors_by_kind: dict[str, float]  # since the server started
     retries: float
+    fallbacks: float  # replies a route moved to its next model
     disconnects: float
     tabs_behind: float
 
@@ -81,7 +82,8 @@ class ReplyStats:
             stats.first_token_ms.sort()
             stats.tokens_per_second.sort()
         models = sorted(by_model.values(), key=lambda s: -s.replies)
-        return Stats(window, models, self._errors(), self._total("chat_retries"), *self._drops())
+        retries, fallbacks = self._total("chat_retries"), self._total("chat_fallbacks")
+        return Stats(window, models, self._errors(), retries, fallbacks, *self._drops())
 
     def _errors(self) -> dict[str, float]:
         kinds: Counter = Counter()

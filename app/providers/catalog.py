@@ -12,6 +12,7 @@ from app.providers.gemini_chat import GeminiProvider
 from app.providers.local_model import LocalModelProvider
 from app.providers.openai_chat import OpenAIProvider
 from app.providers.openai_compatible import compatible_provider, ollama_provider
+from app.providers.routes import ROUTE_PREFIX, Lineup, ModelRoute
 from app.providers.together_chat import TogetherProvider
 from app.settings import Settings
 
@@ -75,6 +76,7 @@ class ModelCatalog:
             for provider in providers
             for model in provider.pinned_models or provider.fallback_models
         ]
+        self.routes: list[ModelRoute] = []  # the environment's and the app's (app/chat/model_routes.py)
         self.ready = asyncio.Event()
 
     async def refresh(self) -> None:
@@ -127,17 +129,35 @@ class ModelCatalog:
         """A model by its key (`openai:gpt-4o`) or, failing that, its id alone (`gpt-4o`)."""
         return self.find(name) or next((option for option in self.options if option.model_id == name), None)
 
+    def choices(self) -> dict[str, str]:
+        """What the Model selector offers, by key: the routes that can answer, then every model."""
+        routes = {route.key: route.label for route in self.routes if self.lineup(route.key)}
+        return routes | {option.key: option.label for option in self.options}
+
+    def lineup(self, key: str) -> Lineup | None:
+        """Who writes a reply for this choice: a model (by its key), or a route's models that are offered now."""
+        if key.startswith(ROUTE_PREFIX):
+            route = next((route for route in self.routes if route.key == key), None)
+            models = tuple(option for k in route.models if (option := self.find(k))) if route else ()
+            return Lineup(models, route) if models else None
+        option = self.find(key)
+        return Lineup((option,)) if option else None
+
     def resolve(
         self, requested: str | None, conversation_model: str | None = None, last_used: str | None = None
-    ) -> ModelOption | None:
-        """Which model writes the next reply: the one asked for (None if it is not offered); else the
-        conversation's own, else the one used last, else the first offered, each only while it is offered."""
+    ) -> Lineup | None:
+        """Who writes the next reply: the choice asked for (a model's or a route's key or name; None if it is not
+        offered); else the conversation's own, else the one used last, else the first model offered, each only while
+        it is offered."""
         if requested:
-            return self.named(requested)
+            if found := self.lineup(requested) or self.lineup(ROUTE_PREFIX + requested):
+                return found
+            option = self.named(requested)
+            return Lineup((option,)) if option else None
         for key in (conversation_model, last_used):
-            if key and (option := self.find(key)):
-                return option
-        return self.options[0] if self.options else None
+            if key and (found := self.lineup(key)):
+                return found
+        return Lineup((self.options[0],)) if self.options else None
 
     @property
     def default_key(self) -> str | None:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from app.providers.anthropic_chat import AnthropicProvider
 from app.providers.base import Provider, Timeouts
+from app.providers.gemini_chat import GeminiProvider
 from app.providers.openai_chat import OpenAIProvider
 from app.providers.openai_compatible import compatible_provider, ollama_provider
 from app.providers.together_chat import TogetherProvider
@@ -33,6 +34,7 @@ MAKERS: dict[str, Maker] = {
     "openai": lambda key, url, _usual, timeouts: OpenAIProvider(key or "", url, timeouts),
     "anthropic": lambda key, url, _usual, timeouts: AnthropicProvider(key or "", url, timeouts),
     "together": lambda key, url, _usual, timeouts: TogetherProvider(key or "", url, timeouts),
+    "gemini": lambda key, url, _usual, timeouts: GeminiProvider(key or "", url, timeouts),
     "ollama": lambda _key, url, usual, timeouts: ollama_provider(url or usual, timeouts),
     "compat": lambda key, url, _usual, timeouts: compatible_provider(url or "", key, timeouts),
 }
@@ -44,6 +46,9 @@ KINDS = {
         ConnectionKind("openai", "OpenAI", True, False, "https://api.openai.com/v1", ("OPENAI_API_KEY",)),
         ConnectionKind("anthropic", "Anthropic", True, False, "https://api.anthropic.com", ("ANTHROPIC_API_KEY",)),
         ConnectionKind("together", "Together", True, False, "https://api.together.xyz", ("TOGETHER_API_KEY",)),
+        ConnectionKind(
+            "gemini", "Google Gemini", True, False, "https://generativelanguage.googleapis.com", ("GEMINI_API_KEY",)
+        ),
         ConnectionKind("ollama", "Ollama", False, False, "http://127.0.0.1:11434", ("OLLAMA_BASE_URL",)),
         ConnectionKind(
             "compat",

@@ -195,6 +195,17 @@ class ToolPermission(SQLModel, table=True):
     allowed_at: datetime = Field(default_factory=utc_now)
 
 
+class SavedRoute(SQLModel, table=True):
+    """A route made in the app (those of MODEL_ROUTES are not stored): its models' keys, in order, as JSON."""
+
+    __tablename__ = "model_route"
+
+    name: str = Field(primary_key=True, max_length=40)
+    models: str = text_field()
+    switch_at_once: bool = False
+    created_at: datetime = Field(default_factory=utc_now)
+
+
 class MessagePublic(MessageBase):
     id: int
     tool_steps: list[ToolStepPublic] = []  # a reply's tool calls, in order

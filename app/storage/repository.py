@@ -207,9 +207,10 @@ class ChatRepository(Store):
         status: Status,
         model: str,
         parent_id: int | type[AT_LEAF] | None = AT_LEAF,
+        chosen: str | None = None,
     ) -> Message:
         """A new message after the branch's last one (or after `parent_id`: a new version of its children); it
-        becomes the conversation's leaf."""
+        becomes the conversation's leaf. The conversation's model becomes `chosen` (a route), else `model`."""
         content = without_lone_surrogates(content)
         message = Message(conversation_id=conversation_id, role=role, content=content, status=status, model=model)
         with self._session() as session:
@@ -219,7 +220,7 @@ class ChatRepository(Store):
             session.flush()  # gives the message its id
             if conversation is not None:
                 conversation.updated_at = utc_now()
-                conversation.model = model
+                conversation.model = chosen or model
                 conversation.leaf_id = message.id
                 if not conversation.title and role == Role.USER:
                     conversation.title = title_from(content)

@@ -10,6 +10,7 @@ from app.storage.api_key_store import ApiKeyStore
 from app.storage.connection_store import ConnectionStore
 from app.storage.presets import PresetStore
 from app.storage.repository import ChatRepository
+from app.storage.route_store import RouteStore
 from app.storage.secrets import SecretStore
 from app.storage.tool_permissions import ToolPermissionStore
 
@@ -22,6 +23,7 @@ class Storage:
     api_keys: ApiKeyStore
     connections: ConnectionStore
     tool_permissions: ToolPermissionStore
+    routes: RouteStore
 
     @classmethod
     def on(cls, engine: Engine) -> Storage:
@@ -32,4 +34,5 @@ class Storage:
             ApiKeyStore(engine),
             ConnectionStore(engine),
             ToolPermissionStore(engine),
+            RouteStore(engine),
         )

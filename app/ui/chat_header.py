@@ -33,8 +33,7 @@ class ChatHeader:
         chosen = service.conversations.model_for(current_id())
         with ui.header().classes("chat-bar items-center gap-2 py-1 shadow-sm"):
             ui.button(icon="menu", on_click=toggle_drawer).props("flat round aria-label=Conversations")
-            options = {option.key: option.label for option in models.options}
-            self.model_select = ui.select(options, value=chosen.key if chosen else None, label="Model")
+            self.model_select = ui.select(models.choices(), value=chosen.key if chosen else None, label="Model")
             self.model_select.props("dense options-dense outlined").classes("min-w-64")
             self.title = ui.label("").classes("chat-title grow").mark("conversation-title")
             self.show_title()
@@ -51,7 +50,9 @@ class ChatHeader:
         return self.model_select.value
 
     def chosen_model(self) -> ModelOption | None:
-        return self.models.find(self.model_select.value or "")
+        """The model chosen, or the first of the route chosen: what the settings dialog offers is what it takes."""
+        lineup = self.models.lineup(self.model_select.value or "")
+        return lineup.first if lineup else None
 
     def show_title(self) -> None:
         """The conversation's title in the header and in the browser tab."""

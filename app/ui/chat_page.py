@@ -33,7 +33,12 @@ from app.ui.theme import apply_theme, serve_static_files
 CATALOG_WAIT_SECONDS = 2.0
 SYSTEM_NOTE_CHARS = 120
 # The pages beside the chat, in the drawer: (label, icon, address).
-SIDE_PAGES = (("Connections", "hub", "/connections"), ("Tools", "build", "/tools"), ("Stats", "insights", "/stats"))
+SIDE_PAGES = (
+    ("Connections", "hub", "/connections"),
+    ("Routes", "alt_route", "/routes"),
+    ("Tools", "build", "/tools"),
+    ("Stats", "insights", "/stats"),
+)
 
 
 @dataclass(frozen=True)
@@ -87,6 +92,7 @@ class ChatPage:
                 streaming=self._show_streaming,
                 reply_ended=self._on_reply_ended,
                 decide=self.decide,
+                continue_with=self.continue_with,
             )
             self.message_list = MessageList(self.service, self.parts.models, current, actions)
         self.composer = Composer(self.parts.drafts, self.parts.max_message_chars, self.send, self.stop, self._path)
@@ -152,6 +158,13 @@ class ChatPage:
         if self.conversation_id is None:
             return
         generation = await self.guard.run(self.service.replies.retry, self.conversation_id, self.header.model_key)
+        if generation is not REFUSED:
+            self.message_list.append_exchange(generation)
+
+    async def continue_with(self, reply_id: int) -> None:
+        if self.conversation_id is None:
+            return
+        generation = await self.guard.run(self.service.replies.continue_with, self.conversation_id, reply_id)
         if generation is not REFUSED:
             self.message_list.append_exchange(generation)
 

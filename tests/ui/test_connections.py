@@ -126,3 +126,26 @@ async def test_an_address_that_is_not_http_is_refused(anthropic_unset, user: Use
     press(user, "Save Anthropic")
 
     await eventually(lambda: "must start with http" in result_text(user))
+
+
+@pytest.fixture
+def gemini_fake() -> FakeProviderServer:
+    server = FakeProviderServer("gemini").start()
+    yield server
+    server.stop()
+
+
+async def test_gemini_is_connected_from_the_page_too(app_env, gemini_fake, user: User):
+    await user.open("/connections")
+    field(user, "gemini", "API key").set_value(gemini_fake.api_key)
+    field(user, "gemini", "Address (optional)").set_value(gemini_fake.base_url)
+    press(user, "Save Google Gemini")
+    await user.should_see("Google Gemini connected")
+
+    await user.open("/")
+    model = next(key for key, label in select_of(user).options.items() if label == "Gemini · gemini-2.5-flash")
+    select_of(user).set_value(model)
+    gemini_fake.play(Reply(tokens=["Gemini ", "answers."]))
+    await send(user, "Hello Gemini")
+    await eventually(lambda: assert_status(replies(user)[-1], "complete"))
+    assert gemini_fake.chat_requests[-1].headers["x-goog-api-key"] == gemini_fake.api_key
