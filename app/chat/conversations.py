@@ -88,11 +88,15 @@ class Conversations:
         """Where the conversation is in the drawer's order (0: at the top), None if it does not exist."""
         return self.repository.conversation_position(conversation_id)
 
+    def model_key(self, conversation_id: str) -> str:
+        """The conversation's own choice, a model's or a route's key ("" if it has none)."""
+        conversation = self.get(conversation_id)
+        return conversation.model if conversation else ""
+
     def model_for(self, conversation_id: str | None, requested: str | None = None) -> Lineup | None:
         """The model (or route) a reply here is written by: the one asked for, else the conversation's own; a new
         chat starts on the one used last (a pinned conversation at the top of the list does not decide)."""
-        conversation = self.get(conversation_id) if conversation_id else None
-        own = conversation.model if conversation else None
+        own = self.model_key(conversation_id) if conversation_id else None
         return self.models.resolve(requested, own, self.repository.last_used_model())
 
     def messages(self, conversation_id: str) -> list[Message]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import aclosing
 from dataclasses import replace
 from functools import partial
@@ -59,6 +59,7 @@ class Generation:
         branched: bool = False,
         lineup: Lineup | None = None,
         continues: str = "",
+        continued_steps: Sequence[ToolStepPublic] = (),
     ) -> None:
         self.conversation_id = conversation_id
         self.message_id = message_id
@@ -67,7 +68,7 @@ class Generation:
         self.prompt = prompt  # the person's message this reply answers, when it was just sent
         self.branched = branched  # a new version (regenerated, or after an edit): pages show the new branch whole
         # Everything the provider sent so far; a reply that continues where another model failed starts with that
-        # one's text (stored again, in this reply, before it is shown).
+        # one's text and tool calls (stored again, in this reply, before they are shown).
         self.received = continues
         self.text = ""  # the part of it that is stored: only this is ever shown, to a page or an API client
         # Where each piece of text the provider sent ends, in `received`.
@@ -89,8 +90,8 @@ class Generation:
         self.ended_at: float | None = None
         self.task: asyncio.Task | None = None
         self._listeners: Listeners[[Generation]] = Listeners(f"conversation {conversation_id}")
-        self.calls = ReplyCalls()  # its tool calls (app/chat/tool_steps.py)
-        self.calls.round_start = len(continues)  # a new request: retried, or handed on, until it writes
+        self.calls = ReplyCalls.continuing(continued_steps, len(continues))  # its tool calls (app/chat/tool_steps.py)
+        self._first_round = self.calls.round
         self.observe_gap: Callable[[float], None] = nothing  # the metrics' inter-token gaps (app/metrics.py)
         self.last_token_at: float | None = None
         self.queued_seconds = 0.0  # waiting for the embedded model
@@ -149,7 +150,12 @@ class Generation:
     @property
     def has_answered(self) -> bool:
         """The model wrote something (text, or a call): from here on nothing moves to another model silently."""
-        return self.calls.round > 0 or self.round_has_output
+        return self.calls.round > self._first_round or self.round_has_output
+
+    @property
+    def steps_made(self) -> list[ToolStepPublic]:
+        """The tool calls this reply made (not those of the reply it continues)."""
+        return [step for step in self.calls.steps if step.round >= self._first_round]
 
     def hand_to(self, model: ModelOption, why: str) -> None:
         """The model failed before writing anything: the next one of the route writes the reply."""
@@ -275,8 +281,8 @@ class GenerationRunner:
             on_failing=partial(self._failing, generation),
         )
         generation.calls.changed = partial(self._save_steps, generation, record)
-        if generation.received:  # it continues another's text: that is stored first
-            record.text = generation.received
+        if generation.received or generation.calls.steps:  # it continues another's reply: that is stored first
+            record.text, record.steps = generation.received, tuple(generation.calls.steps)
             self.writer.save(record)
         generation.observe_gap = self.metrics.reply_started(labels_of(generation.model))
         status, error, failure = Status.ERROR, None, None
@@ -327,7 +333,7 @@ class GenerationRunner:
         )
         if generation.queued_seconds:
             self.metrics.queue_wait.observe(generation.queued_seconds)
-        for step in generation.calls.steps:
+        for step in generation.steps_made:
             self.metrics.tool_call_ended(step.status.value)
 
     async def _answer(

@@ -4,7 +4,7 @@ model writes after the first exchange. Conversations are the other half (app/cha
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from functools import partial
 
 from app.chat.conversations import ConversationOptions, Conversations, check_options, temperature_ok
@@ -19,7 +19,7 @@ from app.providers.base import ChatRequest, ChatTurn
 from app.providers.catalog import ModelOption
 from app.providers.routes import ROUTE_PREFIX, Lineup, continued_note
 from app.settings import Settings
-from app.storage.models import Message, Role, Status
+from app.storage.models import Message, Role, Status, ToolStepBase, ToolStepPublic
 from app.storage.reply_writer import ReplyWriter
 from app.storage.repository import title_from
 from app.text import without_lone_surrogates
@@ -40,6 +40,7 @@ CONTINUE_PROMPT = (
     "Your reply above was cut off. Continue it from exactly where it stops, as if nothing had happened: do not "
     "repeat any of it and do not mention the interruption."
 )
+CONTINUE_TURN = ChatTurn(Role.USER.value, CONTINUE_PROMPT)
 
 
 def clamped(temperature: float | None, allowed: tuple[float, float]) -> float | None:
@@ -140,13 +141,12 @@ class Replies:
         if status != Status.ERROR or not text or not model_key:
             return None
         models = self.conversations.models
-        conversation = self.conversations.get(conversation_id)
-        lineup = models.lineup(conversation.model) if conversation else None
+        lineup = models.lineup(self.conversations.model_key(conversation_id))
         model = models.find(model_key)
         return lineup.after(model) if lineup is not None and lineup.route and model else None
 
     async def continue_with(self, conversation_id: str, reply_id: int) -> Generation:
-        """ "Continue with <next model>": the failed reply's text, and the conversation before it, go to the next model
+        """Continue with <next model>: the failed reply's text, and the conversation before it, go to the next model
         of the route, which writes on from there. The result is a new version of the reply (the failed one stays)."""
         self.conversations.require_idle(conversation_id)
         shown = self.conversations.messages(conversation_id)
@@ -154,20 +154,13 @@ class Replies:
         model = self.next_model(conversation_id, reply.status, reply.content, reply.model) if reply else None
         if reply is None or model is None:
             raise InputRefused("That reply cannot be continued by another model.")
-        conversation = self.conversations.get(conversation_id)
-        lineup = self.conversations.models.lineup(conversation.model) if conversation else None
-        assert lineup is not None  # next_model found one
-        failed = self.conversations.models.find(reply.model or "")
-        self.runner.metrics.fell_back(failed.provider.id if failed else "unknown", model.provider.id)
+        models = self.conversations.models
+        failed, lineup = models.find(reply.model or ""), models.lineup(self.conversations.model_key(conversation_id))
+        assert failed is not None and lineup is not None  # as next_model found them
+        self.runner.metrics.fell_back(failed.provider.id, model.provider.id)
+        why = continued_note(model, failed.label)
         with self._in_flight.setting_up(conversation_id):
-            return await self._start(
-                conversation_id,
-                lineup,
-                branched=True,
-                first=model,
-                continues=reply,
-                why=continued_note(model, failed.label if failed else reply.model or "the model"),
-            )
+            return await self._start(conversation_id, lineup, branched=True, first=model, continues=reply, why=why)
 
     async def edit(self, conversation_id: str, message_id: int, text: str, model_key: str | None) -> Generation:
         """Send an edited version of one of the person's messages: a new branch from there, answered anew."""
@@ -254,7 +247,8 @@ class Replies:
     ) -> Generation:
         """Start the reply, written by `first` (else the lineup's first model), on from `continues`' text if given."""
         model = first or lineup.first
-        prepare = partial(self._prepared, conversation_id, can_ask, continues.content if continues else "")
+        said, steps = (continues.content, self._public_steps(continues)) if continues else ("", ())
+        prepare = partial(self._prepared, conversation_id, can_ask, said, steps)
         request, box = prepare(model)
         # The reply's row exists before the provider is called, so a crash at any point leaves a trace.
         add = self.repository.add_message
@@ -263,9 +257,7 @@ class Replies:
             add, conversation_id, Role.ASSISTANT, "", Status.STREAMING, model.key, chosen=lineup.key, **parent
         )
         assert reply.id is not None
-        generation = Generation(
-            conversation_id, reply.id, model, prompt, branched, lineup, continues.content if continues else ""
-        )
+        generation = Generation(conversation_id, reply.id, model, prompt, branched, lineup, said, steps)
         generation.calls.box, generation.route_note = box, why
         self._in_flight.add(generation)
         generation.start(lambda started: self._run(started, request, prepare))
@@ -302,16 +294,21 @@ class Replies:
             self.conversations.changes.notify(conversation_id)
 
     def _prepared(
-        self, conversation_id: str, can_ask: bool, continues: str, model: ModelOption
+        self,
+        conversation_id: str,
+        can_ask: bool,
+        continues: str,
+        continued_steps: Sequence[ToolStepPublic],
+        model: ModelOption,
     ) -> tuple[ChatRequest, ToolBox | None]:
-        """What `model` is sent for the next reply here, and the tools it is offered; `continues`: the text of a
-        failed reply it writes on from."""
+        """What `model` is sent for the next reply here, and the tools it is offered; `continues` and
+        `continued_steps`: the text and tool calls of a failed reply it writes on from."""
         options = self.conversations.options(conversation_id)
         takes = model.provider.capabilities
         box = self.tools.box_for(takes.streams_tool_calls, options.tool_sources, can_ask)
         turns = self._turns(conversation_id, takes.streams_tool_calls)
-        if continues:
-            turns += [ChatTurn(Role.ASSISTANT.value, continues), ChatTurn(Role.USER.value, CONTINUE_PROMPT)]
+        if continues or continued_steps:
+            turns += [*self._said(continues, continued_steps, takes.streams_tool_calls), CONTINUE_TURN]
         request = ChatRequest(
             model=model.model_id,
             turns=turns,
@@ -324,19 +321,28 @@ class Replies:
         return request, box
 
     def _turns(self, conversation_id: str, takes_tools: bool) -> list[ChatTurn]:
-        """The conversation as the model is sent it. Earlier replies' tool calls go with them to a model that can
-        call tools; another model reads only their text."""
+        """The conversation as the model is sent it."""
         shown = self.conversations.messages(conversation_id)
         steps = self.conversations.tool_steps(shown) if takes_tools else {}
         turns: list[ChatTurn] = []
         for message in shown:
             if message.role == Role.USER:
                 turns.append(ChatTurn(message.role.value, message.content))
-            elif message.status in CONTEXT_STATUSES and message.id in steps:
-                turns.extend(turns_with_calls(message.content, steps[message.id]))
-            elif message.status in CONTEXT_STATUSES and message.content:
-                turns.append(ChatTurn(message.role.value, message.content))
+            elif message.status in CONTEXT_STATUSES:
+                turns.extend(self._said(message.content, steps.get(message.id, ()), takes_tools))
         return turns
+
+    @staticmethod
+    def _said(content: str, steps: Sequence[ToolStepBase], takes_tools: bool) -> list[ChatTurn]:
+        """A reply as the model is sent it: with its tool calls to a model that can call tools; another model reads
+        only its text."""
+        if takes_tools and steps:
+            return turns_with_calls(content, steps)
+        return [ChatTurn(Role.ASSISTANT.value, content)] if content else []
+
+    def _public_steps(self, reply: Message) -> tuple[ToolStepPublic, ...]:
+        steps = self.conversations.tool_steps([reply]).get(reply.id, ())
+        return tuple(ToolStepPublic.model_validate(step.model_dump()) for step in steps)
 
     async def decide(self, conversation_id: str, position: int, decision: Decision) -> None:
         """The person's answer to "run this tool call?" for the reply being written here."""

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from app.providers.base import ToolCall, ToolCallArgumentsDelta, ToolCallReady, ToolCallStarted
@@ -36,6 +36,16 @@ class ReplyCalls:
         self.round = 0
         self.round_start = 0  # where this round's text begins in the reply's text
         self.changed: Callable[[], None] = nothing  # the reply's runner stores them
+
+    @classmethod
+    def continuing(cls, steps: Sequence[ToolStepPublic], text_length: int) -> ReplyCalls:
+        """The calls of a reply that writes on from another's `steps` and first `text_length` characters: those
+        are done, and the next request is a round of its own."""
+        calls = cls()
+        calls.steps = sorted(steps, key=lambda step: step.position)
+        calls.round = max((step.round for step in steps), default=-1) + 1
+        calls.round_start = text_length
+        return calls
 
     def apply(self, event: ToolEvent, text_length: int) -> None:
         """A piece of a call from the model's stream; `text_length` is how much text the reply has so far."""

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import json
-
 import httpx
 import pytest
 
+from tests.api.test_chat_api import events_of
 from tests.app_process import chat_app
 from tests.fakes.provider_server import HttpError, Reply
 
@@ -25,10 +24,6 @@ def server(tmp_path_factory):
 def api(server):
     with httpx.Client(base_url=server.url, headers={"Authorization": f"Bearer {API_KEY}"}, timeout=20) as client:
         yield client
-
-
-def events_of(response: httpx.Response) -> list[dict]:
-    return [json.loads(line[6:]) for line in response.iter_lines() if line.startswith("data: ")]
 
 
 def test_the_routes_are_listed_with_the_models(api):

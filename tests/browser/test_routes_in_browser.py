@@ -8,9 +8,9 @@ from playwright.sync_api import Page, expect
 
 from tests.app_process import chat_app
 from tests.browser.conftest import screenshot
+from tests.browser.test_chat_in_browser import TIMEOUT, last_reply, send
 from tests.fakes.provider_server import HttpError, Reply
 
-TIMEOUT = 15_000
 # Three providers, tried in this order.
 ROUTE = "fast=anthropic:claude-haiku-4-5,openai:gpt-4o-mini,together:meta-llama/Llama-3.3-70B-Instruct-Turbo"
 
@@ -24,16 +24,6 @@ def routed_app(tmp_path):
 def choose_route(page: Page) -> None:
     page.get_by_label("Model").click()
     page.get_by_role("option", name="Route · fast").click()
-
-
-def send(page: Page, text: str) -> None:
-    box = page.get_by_placeholder("Message")
-    box.fill(text)
-    box.press("Enter")
-
-
-def last_reply(page: Page):
-    return page.locator('[data-role="assistant"]').last
 
 
 def test_the_route_tries_its_models_in_order_and_the_reply_says_who_answered(page: Page, routed_app):

@@ -11,6 +11,7 @@ from app.chat.refusals import InputRefused
 from app.chat.replies import CONTINUE_PROMPT
 from app.providers.base import Capabilities, ErrorKind, Finish, ProviderError, TextDelta, Usage
 from app.storage.models import Status
+from tests.chat.test_tool_loop import calls
 from tests.conftest import start_service
 from tests.scripted_provider import ScriptedProvider
 
@@ -266,3 +267,27 @@ async def test_a_route_that_cannot_be_kept_says_why(routed, name, models, proble
         await service.routes.keep(name, models, switch_at_once=False)
     with pytest.raises(InputRefused):
         await service.routes.remove("fast")
+
+
+async def test_a_continued_reply_keeps_the_tool_calls_made_before_the_failure(routed):
+    calls_tools = Capabilities(streams_tool_calls=True)
+    service, providers = await routed(
+        capabilities={"alpha": calls_tools, "beta": calls_tools}, builtin_tools=["calculator"]
+    )
+    providers["alpha"].script(*calls(("c1", "calculator", {"expression": "6 * 7"})))
+    providers["alpha"].script(TextDelta("So the answer"), ProviderError(ErrorKind.UPSTREAM, "Alpha", "Broke"))
+    providers["beta"].script(*answer(" is 42."))
+
+    failed = await service.replies.send(None, "What is 6 times 7?", "route:fast")
+    await failed.wait()
+    continued = await service.replies.continue_with(failed.conversation_id, failed.message_id)
+    await continued.wait()
+
+    said = providers["beta"].requests[0].turns
+    assert [turn.role for turn in said] == ["user", "assistant", "tool", "assistant", "user"]
+    assert said[1].tool_calls[0].name == "calculator" and said[2].tool_results[0].content == "42"
+    assert said[3].content == "So the answer"
+    reply = service.conversations.messages_with_steps(failed.conversation_id)[-1]
+    assert reply.content == "Let me look. So the answer is 42."
+    assert [(step.name, step.status, step.round) for step in reply.tool_steps] == [("calculator", "complete", 0)]
+    assert metric(service, "chat_tool_calls_total", status="complete") == 1  # made once, not again when continued
