@@ -50,6 +50,13 @@ def test_the_route_tries_its_models_in_order_and_the_reply_says_who_answered(pag
     expect(last_reply(page)).to_contain_text("answered by Together", timeout=TIMEOUT)
     expect(page.get_by_label("Model")).to_have_value("Route · fast")
 
+    page.goto(routed_app.url + "/routes")
+    expect(page.get_by_text("Set by MODEL_ROUTES")).to_be_visible(timeout=TIMEOUT)
+    expect(page.locator("li")).to_have_text(
+        ["Anthropic · claude-haiku-4-5", "OpenAI · gpt-4o-mini", "Together · meta-llama/Llama-3.3-70B-Instruct-Turbo"]
+    )
+    screenshot(page, "routes-page")
+
 
 def test_a_reply_cut_off_mid_way_is_continued_by_the_next_model(page: Page, routed_app):
     fakes = routed_app.fakes

@@ -25,9 +25,13 @@ def model_select(user: User) -> ui.select:
     return next(iter(user.find(kind=ui.select, content="Model").elements))
 
 
-def route_models(card: ui.element) -> list[str]:
+def card(user: User, name: str) -> ui.element:
+    return next(iter(user.find(marker=f"route-{name}").elements))
+
+
+def route_models(route_card: ui.element) -> list[str]:
     """The models of a route's card, in the order they are tried."""
-    items = [e for e in card.descendants() if "route-model" in e._markers]
+    items = [e for e in route_card.descendants() if "route-model" in e._markers]
     return [label.text for item in items for label in item.descendants() if isinstance(label, ui.label)]
 
 
@@ -96,8 +100,7 @@ async def test_a_route_is_made_on_the_routes_page_and_offered_at_once(app_env, u
     user.find("Save route").click()
 
     await user.should_see("Route careful saved")
-    card = next(iter(user.find(marker="route-careful").elements))
-    assert route_models(card) == ["Anthropic · claude-haiku-4-5", "OpenAI · gpt-4o-mini"]
+    assert route_models(card(user, "careful")) == ["Anthropic · claude-haiku-4-5", "OpenAI · gpt-4o-mini"]
     await user.should_see("after each model's retries")
     await user.open("/")
     assert model_select(user).options["route:careful"] == "Route · careful"
@@ -111,3 +114,28 @@ async def test_a_route_of_the_environment_is_shown_and_cannot_be_changed_here(ro
     next(iter(user.find(kind=ui.select, content="Add a model").elements)).set_value("openai:gpt-4o-mini")
     user.find("Save route").click()
     await user.should_see("set by MODEL_ROUTES where the app starts")
+
+
+async def test_a_route_made_here_is_edited_and_removed(app_env, user: User):
+    await user.open("/routes")
+    user.find("Name").type("pair")
+    adding = next(iter(user.find(kind=ui.select, content="Add a model").elements))
+    adding.set_value("openai:gpt-4o-mini")
+    adding.set_value("anthropic:claude-haiku-4-5")
+    user.find("Save route").click()
+    await user.should_see("Route pair saved")
+
+    click_labelled(user, "Edit route pair")
+    await user.should_see("2. Anthropic · claude-haiku-4-5")
+    click_labelled(user, "Take OpenAI · gpt-4o-mini out")
+    await user.should_see("1. Anthropic · claude-haiku-4-5")
+    user.find("Move on at once on a server or connection error (no retries first)").click()
+    user.find("Save route").click()
+
+    await eventually(lambda: route_models(card(user, "pair")) == ["Anthropic · claude-haiku-4-5"])
+    await user.should_see("Moves to the next model at once on a server or connection error.")
+
+    click_labelled(user, "Remove route pair")
+    await user.should_see("No route yet")
+    await user.open("/")
+    assert "route:pair" not in model_select(user).options
