@@ -28,19 +28,21 @@ class ModelRoutes:
             check_route(name, keys)
         except ValueError as problem:
             raise InputRefused(str(problem)) from None
-        if any(route.name == name for route in self._from_environment):
-            raise InputRefused(f"The route {name!r} is set by MODEL_ROUTES where the app starts; change it there.")
+        self._check_not_from_environment(name, "change")
         route = ModelRoute(name, keys, switch_at_once)
         await written(self.store.keep, route)
         self._offer(await written(self.store.routes))
         return route
 
     async def remove(self, name: str) -> None:
-        if any(route.name == name for route in self._from_environment):
-            raise InputRefused(f"The route {name!r} is set by MODEL_ROUTES where the app starts; remove it there.")
+        self._check_not_from_environment(name, "remove")
         await written(self.store.forget, name)
         self._offer(await written(self.store.routes))
 
     def _offer(self, saved: list[ModelRoute]) -> None:
         taken = {route.name for route in self._from_environment}
         self.models.routes = self._from_environment + [route for route in saved if route.name not in taken]
+
+    def _check_not_from_environment(self, name: str, verb: str) -> None:
+        if any(route.name == name for route in self._from_environment):
+            raise InputRefused(f"The route {name!r} is set by MODEL_ROUTES where the app starts; {verb} it there.")

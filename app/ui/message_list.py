@@ -167,10 +167,11 @@ class MessageList:
                 UserMessageView(message, MessageActions(self.actions.copy, edit=self.actions.edit, step=step), version)
                 continue
             last = message.id == window.last_id
+            writing = live.generation if live is not None and live.generation.message_id == message.id else None
             retry = self.actions.retry if last else None
-            hand_on = self._hand_on(message.id, message.status, message.content, message.model) if last else None
+            hand_on = self._hand_on(writing or message) if last else None
             actions = MessageActions(self.actions.copy, retry, step=step, decide=self.actions.decide, hand_on=hand_on)
-            if live is not None and live.generation.message_id == message.id:
+            if live is not None and writing is not None:
                 view = ReplyView.streaming(live, actions, version, self.service.metrics)
             else:
                 label, steps = self._model_label(message.model), window.tool_steps.get(message.id, ())
@@ -193,10 +194,7 @@ class MessageList:
         with self.new_messages:
             if generation.prompt is not None:
                 UserMessageView(generation.prompt, MessageActions(self.actions.copy, edit=self.actions.edit))
-            hand_on = HandOn(
-                lambda: self._next_model(generation.status, generation.text, generation.model.key),
-                partial(self.actions.continue_with, generation.message_id),
-            )
+            hand_on = self._hand_on(generation)
             actions = MessageActions(self.actions.copy, self.actions.retry, decide=self.actions.decide, hand_on=hand_on)
             view = ReplyView.streaming(live, actions, delivery=self.service.metrics)
         self.reply_views[generation.message_id] = view
@@ -231,14 +229,18 @@ class MessageList:
             self.announcer.set_text(f"The reply from {generation.model.label} {ENDED.get(generation.status, 'ended')}.")
             self.actions.reply_ended(generation)
 
-    def _hand_on(self, reply_id: int, status: Status, text: str, model_key: str | None) -> HandOn:
-        """ "Continue with <next model>" for this reply, shown while it has failed (a reply being written may yet)."""
-        live = self.service.replies.active(self.current_id() or "")
+    def _hand_on(self, reply: Message | Generation) -> HandOn:
+        """The "Continue with <next model>" button of a reply, stored or being written: shown once it has failed."""
+        if isinstance(reply, Generation):
+            reply_id = reply.message_id
 
-        def next_model() -> ModelOption | None:
-            if live is not None and live.message_id == reply_id:
-                return self._next_model(live.status, live.text, live.model.key)
-            return self._next_model(status, text, model_key)
+            def next_model() -> ModelOption | None:
+                return self._next_model(reply.status, reply.text, reply.model.key)
+        else:
+            reply_id = reply.id
+
+            def next_model() -> ModelOption | None:
+                return self._next_model(reply.status, reply.content, reply.model)
 
         return HandOn(next_model, partial(self.actions.continue_with, reply_id))
 

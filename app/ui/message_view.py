@@ -94,7 +94,7 @@ def message_root() -> ui.element:
 
 @dataclass(frozen=True)
 class HandOn:
-    """ "Continue with <next model>" on a reply that failed after its first token, where a route goes on."""
+    """The "Continue with <next model>" button of a reply that failed after its first token, where a route goes on."""
 
     next_model: Callable[[], ModelOption | None]  # asked when the error shows (None: no button)
     run: Callable[[], object]
