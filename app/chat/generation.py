@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import time
 from collections.abc import Callable, Sequence
@@ -81,6 +82,7 @@ class Generation:
         self.notice: str | None = None  # e.g. a retry in progress: shown, not stored
         self.note: str | None = None  # e.g. older messages left out of the context: shown and stored
         self.route_note: str | None = None  # which model answered instead, and why: shown and stored
+        self.fell_back_from: list[str] = []  # the keys of the route's models that failed before this one answered
         self.finish_reason: str | None = None
         self.input_tokens: int | None = None
         self.output_tokens: int | None = None
@@ -159,6 +161,7 @@ class Generation:
 
     def hand_to(self, model: ModelOption, why: str) -> None:
         """The model failed before writing anything: the next one of the route writes the reply."""
+        self.fell_back_from.append(self.model.key)
         self.model, self.route_note = model, why
         self.note = None  # what the other model's request said (its context trimmed) is not this one's
         self.notice = None
@@ -236,6 +239,7 @@ class Generation:
             input_tokens=self.input_tokens,
             output_tokens=self.output_tokens,
             note=self.stored_note,
+            fell_back_from=json.dumps(self.fell_back_from) if self.fell_back_from else None,
             first_token_ms=_milliseconds(self.first_token_at, self.started_at),
             duration_ms=_milliseconds(self.ended_at or time.monotonic(), self.started_at),
         )

@@ -4,6 +4,7 @@ errors by kind, retries and dropped connections, from the in-memory metrics (app
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -13,8 +14,12 @@ from app.storage.models import ReplyFact, Status, tokens_per_second
 from app.storage.repository import ChatRepository
 
 WINDOWS = {"hour": timedelta(hours=1), "day": timedelta(days=1), "week": timedelta(days=7)}
-# A reply stopped by the person did not fail: the success rate counts only complete against failed or cut off.
-FAILED = (Status.ERROR, Status.INTERRUPTED)
+# A model of a route that failed before its first token, so that the next one answered: counted as an end of its
+# own beside the statuses (the reply itself is the answering model's).
+FELL_BACK = "fell_back"
+# A reply stopped by the person did not fail: the success rate counts only complete against failed, cut off or
+# handed on.
+FAILED = (Status.ERROR, Status.INTERRUPTED, FELL_BACK)
 
 
 def percentile(values: list[float], share: float) -> float | None:
@@ -27,7 +32,7 @@ def percentile(values: list[float], share: float) -> float | None:
 @dataclass
 class ModelStats:
     model: str
-    ended: Counter = field(default_factory=Counter)  # by status
+    ended: Counter = field(default_factory=Counter)  # by status, and FELL_BACK
     first_token_ms: list[float] = field(default_factory=list)
     tokens_per_second: list[float] = field(default_factory=list)
 
@@ -73,11 +78,16 @@ class ReplyStats:
     def over(self, window: str, now: datetime | None = None) -> Stats:
         since = (now or datetime.now(UTC)) - WINDOWS[window]
         by_model: dict[str, ModelStats] = {}
-        for fact in self.repository.reply_facts(since):
-            name = fact.model or "unknown"
+
+        def of(name: str) -> ModelStats:
             if (stats := by_model.get(name)) is None:
                 stats = by_model[name] = ModelStats(name)
-            stats.take(fact)
+            return stats
+
+        for fact in self.repository.reply_facts(since):
+            of(fact.model or "unknown").take(fact)
+            for failed in json.loads(fact.fell_back_from) if fact.fell_back_from else ():
+                of(failed).ended[FELL_BACK] += 1
         for stats in by_model.values():
             stats.first_token_ms.sort()
             stats.tokens_per_second.sort()

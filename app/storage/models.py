@@ -112,6 +112,9 @@ class ReplyEnd(SQLModel):
     input_tokens: int | None = None
     output_tokens: int | None = None
     note: str | None = text_field(None)  # what the reader should know about how the reply was made
+    # The models of its route that failed before it answered, as a JSON list of their keys (the Stats page counts
+    # them); None for most replies.
+    fell_back_from: str | None = text_field(None)
     first_token_ms: int | None = None  # from the request to the first token
     duration_ms: int | None = None  # from the request to the end of the reply
 
@@ -149,6 +152,7 @@ class Message(MessageBase, table=True):
             "first_token_ms",
             "duration_ms",
             "output_tokens",
+            "fell_back_from",
         ),
     )
 
@@ -226,6 +230,7 @@ class ReplyFact(NamedTuple):
     first_token_ms: int | None
     duration_ms: int | None
     output_tokens: int | None
+    fell_back_from: str | None  # the models that failed before this one answered (JSON)
 
 
 class MessageLink(NamedTuple):

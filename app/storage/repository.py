@@ -357,7 +357,14 @@ class ChatRepository(Store):
         """What the Stats page is made of: each reply since `since`, without its text (columns only, no objects:
         100,000 of them are read in well under a second)."""
         query = (
-            select(Message.model, Message.status, Message.first_token_ms, Message.duration_ms, Message.output_tokens)
+            select(
+                Message.model,
+                Message.status,
+                Message.first_token_ms,
+                Message.duration_ms,
+                Message.output_tokens,
+                Message.fell_back_from,
+            )
             .where(col(Message.role) == Role.ASSISTANT, col(Message.created_at) >= since)
             .order_by(col(Message.id))
         )

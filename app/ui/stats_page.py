@@ -1,17 +1,25 @@
-"""The Stats page: how replies went over the last hour, day or week (per model: success rate, time to first token
-and tokens per second), and since the server started, errors by kind, retries and dropped connections. For the
-person: no Prometheus needed (GET /metrics has the same and more)."""
+"""The Stats page: how replies went over the last hour, day or week (per model: how they ended, handed on to a
+route's next model included, success rate, time to first token and tokens per second), and since the server
+started, errors by kind, retries and dropped connections. For the person: no Prometheus needed (GET /metrics has
+the same and more)."""
 
 from __future__ import annotations
 
 from nicegui import ui
 
-from app.chat.stats import WINDOWS, ReplyStats, Stats
+from app.chat.stats import FELL_BACK, WINDOWS, ReplyStats, Stats
 from app.security.access import Access
 from app.storage.models import Status
 from app.ui.side_page import SidePage
 
-SHOWN_STATUSES = (Status.COMPLETE, Status.STOPPED, Status.ERROR, Status.INTERRUPTED)
+# How a model's part in replies ended: (what ModelStats counts, the table's field, its label).
+ENDS = (
+    (Status.COMPLETE, "complete", "Complete"),
+    (Status.STOPPED, "stopped", "Stopped"),
+    (Status.ERROR, "error", "Error"),
+    (Status.INTERRUPTED, "interrupted", "Interrupted"),
+    (FELL_BACK, "fell_back", "Handed on"),  # failed before its first token; the route's next model answered
+)
 WINDOW_NAMES = {"hour": "Last hour", "day": "Last day", "week": "Last week"}
 
 
@@ -62,7 +70,7 @@ class StatsPage(SidePage):
                 "ttft50": _ms(s.first_token(0.5)),
                 "ttft95": _ms(s.first_token(0.95)),
                 "speed50": _speed(s.speed(0.5)),
-                **{status.value: s.ended[status] for status in SHOWN_STATUSES},
+                **{name: s.ended[end] for end, name, _ in ENDS},
             }
             for s in stats.models
         ]
@@ -73,11 +81,11 @@ class StatsPage(SidePage):
             {"name": "ttft50", "label": "First token p50", "field": "ttft50"},
             {"name": "ttft95", "label": "First token p95", "field": "ttft95"},
             {"name": "speed50", "label": "Tokens/s p50", "field": "speed50"},
-            *({"name": s.value, "label": s.value.capitalize(), "field": s.value} for s in SHOWN_STATUSES),
+            *({"name": name, "label": label, "field": name} for _, name, label in ENDS),
         ]
         ui.table(columns=columns, rows=rows, row_key="model").classes("w-full").mark("stats-table")
         names = [s.model for s in stats.models]
-        ended = {status.value: [s.ended[status] for s in stats.models] for status in SHOWN_STATUSES}
+        ended = {label: [s.ended[end] for s in stats.models] for end, _, label in ENDS}
         bar_chart("How replies ended", names, ended, stacked=True).mark("stats-ended-chart")
         first_token = {
             f"p{round(share * 100)}": [_seconds(s.first_token(share)) for s in stats.models] for share in (0.5, 0.95)

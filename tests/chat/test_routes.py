@@ -80,6 +80,7 @@ async def test_a_model_that_fails_before_its_first_token_hands_the_reply_to_the_
     assert reply.content == "Hello from Beta"
     assert reply.model == "beta:model"  # the footer names the model that answered
     assert reply.note == "Alpha overloaded; answered by Beta · model."
+    assert reply.fell_back_from == '["alpha:model"]'  # for the Stats page
     assert service.conversations.get(generation.conversation_id).model == "route:fast"
     assert metric(service, "chat_fallbacks_total", from_provider="alpha", to_provider="beta") == 1
     assert metric(service, "chat_replies_ended_total", provider="alpha", model="model", status="fell_back") == 1

@@ -63,3 +63,29 @@ async def test_with_no_replies_the_page_says_so(user: User):
 async def test_the_window_can_be_named_in_the_address(seeded, user: User):
     await user.open("/stats?window=week")
     assert table_rows(user)[0]["replies"] == 4
+
+
+@pytest.fixture
+def seeded_route(app_env, database_url):
+    """Two replies of a route: one answered by its first model, one by the next after the first failed."""
+    engine = create_database(database_url)
+    conversation = Conversation(title="Routed", model="route:fast")
+    base = {"conversation_id": conversation.id, "role": Role.ASSISTANT, "content": "x", "status": Status.COMPLETE}
+    replies = [
+        {"model": "anthropic:claude-haiku-4-5"},
+        {"model": "openai:gpt-4o-mini", "fell_back_from": '["anthropic:claude-haiku-4-5"]'},
+    ]
+    with engine.begin() as connection:
+        connection.execute(insert(Conversation), [conversation.model_dump()])
+        connection.execute(insert(Message), [Message(**(base | r)).model_dump(exclude={"id"}) for r in replies])
+    engine.dispose()
+    return app_env
+
+
+async def test_a_model_that_handed_replies_on_counts_them_against_its_success_rate(seeded_route, user: User):
+    await user.open("/stats")
+
+    rows = {row["model"]: row for row in table_rows(user)}
+    claude, gpt = rows["anthropic:claude-haiku-4-5"], rows["openai:gpt-4o-mini"]
+    assert (claude["replies"], claude["complete"], claude["fell_back"], claude["success"]) == (2, 1, 1, "50%")
+    assert (gpt["replies"], gpt["complete"], gpt["fell_back"], gpt["success"]) == (1, 1, 0, "100%")
