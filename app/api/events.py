@@ -6,7 +6,7 @@ import asyncio
 import bisect
 import json
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from datetime import UTC, datetime
 
 from app.chat.generation import Generation
@@ -52,9 +52,10 @@ def tool_event(step: ToolStepPublic) -> dict:
 class ToolEvents:
     """Which tool events a stream has sent: a call's start once its arguments are whole, its end once it has one."""
 
-    def __init__(self) -> None:
-        self._started: set[int] = set()
-        self._ended: set[int] = set()
+    def __init__(self, sent: Iterable[int] = ()) -> None:
+        """`sent`: the positions of calls whose events are not to be sent (those of the reply this one continues)."""
+        self._started: set[int] = set(sent)
+        self._ended: set[int] = set(self._started)
 
     def new(self, steps: tuple[ToolStepPublic, ...]) -> list[tuple[int, dict]]:
         """The events due for these (stored) steps, each with where it goes in the reply's text."""
@@ -87,6 +88,7 @@ def final_event(generation: Generation) -> dict:
             "retry_after": failure.retry_after if failure else None,
             "conversation_id": generation.conversation_id,
             **answered_by(generation),
+            "continue_with": next_model.key if (next_model := generation.next_model) else None,
         }
     return {
         "done": True,
@@ -166,8 +168,9 @@ async def reply_events(
     """Every piece of text as it arrives, then the final event. A client that goes away stops the reply: the
     server cancels this generator, and the reply is saved as stopped."""
     pieces: asyncio.Queue[object] = asyncio.Queue()
-    tools = ToolEvents()
-    shown = 0
+    # A reply that continues another's starts with its text and calls: the client has those already.
+    tools = ToolEvents(step.position for step in generation.steps_carried)
+    shown = generation.carried
 
     def tokens_up_to(stored: int) -> None:
         # Text is stored a few tokens at a time; each token the provider sent still becomes an event of its own.

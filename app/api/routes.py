@@ -9,6 +9,7 @@ from nicegui import app
 from pydantic import BaseModel
 
 from app.api.events import reply_body, reply_ended, reply_events
+from app.chat.generation import Generation
 from app.chat.refusals import InputRefused
 from app.chat.service import ChatService
 from app.providers.catalog import ModelCatalog
@@ -29,6 +30,13 @@ class ApiError(Exception):
 
 class ConversationsListed(BaseModel):
     conversations: list[ConversationPublic]
+
+
+class ContinueBody(BaseModel):
+    stream: bool = True
+
+
+STREAMED = ContinueBody()  # the body may be left out
 
 
 class ChatBody(BaseModel):
@@ -57,18 +65,19 @@ def register_api(service: ChatService, models: ModelCatalog) -> None:
             generation = await send(body.conversation_id, body.message, model_key, body.system, can_ask=False)
         except InputRefused as refusal:
             raise ApiError(refusal.status, str(refusal)) from None
-        if body.stream:
-            headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}  # no proxy may hold tokens back
-            return StreamingResponse(reply_events(generation), media_type="text/event-stream", headers=headers)
-        if not await reply_ended(generation):
-            return JSONResponse({"error": generation.save_warning, "error_code": "STORAGE"}, status_code=503)
-        result = reply_body(generation)
-        if "error" not in result:
-            return result
-        status = FAILURE_STATUS.get(result["error_code"], 502)
-        retry_after = result["retry_after"]
-        headers = {"Retry-After": str(round(retry_after))} if retry_after is not None else None
-        return JSONResponse(result, status_code=status, headers=headers)
+        return await reply_response(generation, body.stream)
+
+    @router.post("/conversations/{conversation_id}/continue")
+    async def continue_reply(conversation_id: str, body: ContinueBody = STREAMED):
+        """The conversation's last reply failed mid-way: the next model of its route writes on from its text."""
+        shown = service.conversations.messages(conversation_id)
+        if not shown:
+            raise ApiError(404, "That conversation does not exist.")
+        try:
+            generation = await service.replies.continue_with(conversation_id, shown[-1].id, can_ask=False)
+        except InputRefused as refusal:
+            raise ApiError(refusal.status, str(refusal)) from None
+        return await reply_response(generation, body.stream)
 
     @router.get("/models")
     def offered_models() -> dict:
@@ -102,6 +111,22 @@ def register_api(service: ChatService, models: ModelCatalog) -> None:
     app.include_router(router)
     app.add_exception_handler(ApiError, lambda _request, error: error_response(error.status, str(error)))
     app.add_exception_handler(RequestValidationError, invalid_request)
+
+
+async def reply_response(generation: Generation, stream: bool):
+    """The reply as the client asked for it: its events as they come, or one JSON body at its end."""
+    if stream:
+        headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}  # no proxy may hold tokens back
+        return StreamingResponse(reply_events(generation), media_type="text/event-stream", headers=headers)
+    if not await reply_ended(generation):
+        return JSONResponse({"error": generation.save_warning, "error_code": "STORAGE"}, status_code=503)
+    result = reply_body(generation)
+    if "error" not in result:
+        return result
+    status = FAILURE_STATUS.get(result["error_code"], 502)
+    retry_after = result["retry_after"]
+    headers = {"Retry-After": str(round(retry_after))} if retry_after is not None else None
+    return JSONResponse(result, status_code=status, headers=headers)
 
 
 def model_for(service: ChatService, name: str | None, conversation_id: str | None) -> str:

@@ -71,6 +71,7 @@ class Generation:
         # Everything the provider sent so far; a reply that continues where another model failed starts with that
         # one's text and tool calls (stored again, in this reply, before they are shown).
         self.received = continues
+        self.carried = len(continues)  # how much of the text is another reply's (not sent again as tokens)
         self.text = ""  # the part of it that is stored: only this is ever shown, to a page or an API client
         # Where each piece of text the provider sent ends, in `received`.
         self.token_ends: list[int] = [len(continues)] if continues else []
@@ -155,9 +156,21 @@ class Generation:
         return self.calls.round > self._first_round or self.round_has_output
 
     @property
+    def next_model(self) -> ModelOption | None:
+        """The model of its route that can continue this reply, once it has failed with text written."""
+        if self.status != Status.ERROR or not self.text or self.lineup.route is None:
+            return None
+        return self.lineup.after(self.model)
+
+    @property
     def steps_made(self) -> list[ToolStepPublic]:
         """The tool calls this reply made (not those of the reply it continues)."""
         return [step for step in self.calls.steps if step.round >= self._first_round]
+
+    @property
+    def steps_carried(self) -> list[ToolStepPublic]:
+        """The tool calls of the reply it continues."""
+        return [step for step in self.calls.steps if step.round < self._first_round]
 
     def hand_to(self, model: ModelOption, why: str) -> None:
         """The model failed before writing anything: the next one of the route writes the reply."""

@@ -145,22 +145,25 @@ class Replies:
         model = models.find(model_key)
         return lineup.after(model) if lineup is not None and lineup.route and model else None
 
-    async def continue_with(self, conversation_id: str, reply_id: int) -> Generation:
+    async def continue_with(self, conversation_id: str, reply_id: int, can_ask: bool = True) -> Generation:
         """Continue with <next model>: the failed reply's text, and the conversation before it, go to the next model
-        of the route, which writes on from there. The result is a new version of the reply (the failed one stays)."""
+        of the route, which writes on from there. The result is a new version of the reply (the failed one stays).
+        `can_ask` as for `send`."""
         self.conversations.require_idle(conversation_id)
         shown = self.conversations.messages(conversation_id)
         reply = shown[-1] if shown and shown[-1].id == reply_id else None
         model = self.next_model(conversation_id, reply.status, reply.content, reply.model) if reply else None
         if reply is None or model is None:
-            raise InputRefused("That reply cannot be continued by another model.")
+            raise InputRefused("That reply cannot be continued by another model.", status=400)
         models = self.conversations.models
         failed, lineup = models.find(reply.model or ""), models.lineup(self.conversations.model_key(conversation_id))
         assert failed is not None and lineup is not None  # as next_model found them
         self.runner.metrics.fell_back(failed.provider.id, model.provider.id)
         why = continued_note(model, failed.label)
         with self._in_flight.setting_up(conversation_id):
-            return await self._start(conversation_id, lineup, branched=True, first=model, continues=reply, why=why)
+            return await self._start(
+                conversation_id, lineup, branched=True, can_ask=can_ask, first=model, continues=reply, why=why
+            )
 
     async def edit(self, conversation_id: str, message_id: int, text: str, model_key: str | None) -> Generation:
         """Send an edited version of one of the person's messages: a new branch from there, answered anew."""

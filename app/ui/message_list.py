@@ -235,7 +235,7 @@ class MessageList:
             reply_id = reply.message_id
 
             def next_model() -> ModelOption | None:
-                return self._next_model(reply.status, reply.text, reply.model.key)
+                return reply.next_model
         else:
             reply_id = reply.id
 

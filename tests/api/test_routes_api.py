@@ -71,3 +71,28 @@ def test_a_reply_that_is_not_streamed_names_its_model_too(api, server):
 def test_an_unknown_route_is_refused_clearly(api):
     response = api.post("/api/chat", json={"message": "Hi", "model": "route:nowhere"})
     assert response.status_code == 400 and "not available" in response.json()["error"]
+
+
+def test_a_reply_cut_off_mid_way_is_continued_by_the_next_model_over_the_api(api, server):
+    server.fakes["anthropic"].play(Reply(tokens=["Half ", "of it", " never sent"], fail_after=2))
+    server.fakes["openai"].play(Reply(tokens=[" and", " the rest."]))
+
+    with api.stream("POST", "/api/chat", json={"message": "Tell me", "model": "fast"}) as response:
+        *_, failed = events_of(response)
+    assert failed["error_code"] == "OVERLOADED" and failed["model"] == "claude-haiku-4-5"
+    assert failed["continue_with"] == "openai:gpt-4o-mini"
+
+    conversation = failed["conversation_id"]
+    with api.stream("POST", f"/api/conversations/{conversation}/continue", json={}) as response:
+        assert response.status_code == 200
+        *tokens, done = events_of(response)
+
+    assert [event["token"] for event in tokens] == [" and", " the rest."]  # the text so far is not sent again
+    assert (done["done"], done["model"], done["route"]) == (True, "gpt-4o-mini", "fast")
+    assert done["note"] == "Continued by OpenAI · gpt-4o-mini where Anthropic · claude-haiku-4-5 failed."
+    last = api.get(f"/api/conversations/{conversation}").json()["messages"][-1]
+    assert (last["content"], last["model"]) == ("Half of it and the rest.", "openai:gpt-4o-mini")
+
+    again = api.post(f"/api/conversations/{conversation}/continue")  # it is complete now: nothing to continue
+    assert again.status_code == 400 and "cannot be continued" in again.json()["error"]
+    assert api.post("/api/conversations/nowhere/continue").status_code == 404
