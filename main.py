@@ -16,7 +16,7 @@ from app.api.routes import register_api
 from app.chat.connections import Connections
 from app.chat.service import ChatService
 from app.chat.stats import ReplyStats
-from app.chat.tool_servers import ToolServers
+from app.chat.tool_servers import ToolServers, page_takes_commands
 from app.metrics import ChatMetrics
 from app.providers.catalog import ModelCatalog, build_providers, provider_timeouts
 from app.security.access import Access, LoginThrottle, is_loopback, lan_urls, set_up_access
@@ -89,7 +89,8 @@ def main(argv: list[str] | None = None) -> None:
     register_pages(service, catalog, settings, access, api_keys)
     register_connections_page(connections, access)
     register_routes_page(service.routes, catalog, access)
-    register_tools_page(ToolServers(tools), access, str(settings.mcp_config_file))
+    tool_servers = ToolServers(tools, service.permissions, page_takes_commands(settings))
+    register_tools_page(tool_servers, access, str(settings.mcp_config_file))
     register_stats_page(ReplyStats(storage.chats, metrics), access)
     register_api(service, catalog)
     token = settings.metrics_token.get_secret_value() if settings.metrics_token else None

@@ -96,6 +96,9 @@ class Settings(BaseSettings):
     builtin_tools: ModelList = []
     tools_auto_approve: bool = False  # run calls without asking (for the HTTP API, and people who want that)
     tool_rounds: int = Field(10, ge=1)
+    # Whether the Tools page may add a server by its command line (which then runs here). Unset: only when the app
+    # is on loopback, not shared on the network.
+    tools_page_commands: bool | None = None
 
     @property
     def data_folder(self) -> Path:

@@ -30,7 +30,8 @@ class ChatService:
         self.conversations = Conversations(storage, in_flight, models, settings.history_page_size)
         self.tools = tools or ToolRegistry([], BuiltinTools(set()))
         self.metrics = metrics or ChatMetrics()
-        choice = ToolChoice(self.tools, Permissions(storage.tool_permissions), settings)
+        self.permissions = Permissions(storage.tool_permissions)  # the tools always allowed
+        choice = ToolChoice(self.tools, self.permissions, settings)
         self.replies = Replies(self.conversations, in_flight, settings, choice, self.metrics)
 
     async def shutdown(self) -> None:

@@ -54,6 +54,18 @@ class Permissions:
         if self._allowed is not None:
             self._allowed.add(key)
 
+    def keys(self) -> list[str]:
+        """The tools always allowed (`<source>/<tool>`), in order."""
+        if self._allowed is None:
+            self._allowed = self.store.allowed()
+        return sorted(self._allowed)
+
+    async def forget(self, key: str) -> None:
+        """Ask again before this tool runs."""
+        await asyncio.to_thread(self.store.forget, key)
+        if self._allowed is not None:
+            self._allowed.discard(key)
+
 
 @dataclass
 class ToolBox:

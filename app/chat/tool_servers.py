@@ -10,7 +10,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass, replace
 
 from app.chat.refusals import InputRefused
+from app.chat.tool_calls import Permissions
 from app.providers.base import ToolSpec
+from app.security.access import is_loopback
+from app.settings import Settings
 from app.tools.builtin import BUILTINS
 from app.tools.mcp_servers import DEFAULT_CALL_SECONDS, MCPServerConnection, ServerConfig
 from app.tools.registry import ToolRegistry
@@ -48,9 +51,28 @@ def state_of(server: MCPServerConnection) -> ServerState:
     )
 
 
+# Why, on a network bind, the page adds servers by URL only.
+NO_COMMANDS = (
+    "Here the Tools page adds servers by URL only: a command would run on this machine for anyone who can sign in "
+    "from the network. Add a command server to the servers file where the app runs, or start the app with "
+    "TOOLS_PAGE_COMMANDS=true."
+)
+
+
+def page_takes_commands(settings: Settings) -> bool:
+    """TOOLS_PAGE_COMMANDS, or unset: only while the app is not shared on the network."""
+    chosen = settings.tools_page_commands
+    return is_loopback(settings.host) if chosen is None else chosen
+
+
 class ToolServers:
-    def __init__(self, registry: ToolRegistry) -> None:
+    def __init__(
+        self, registry: ToolRegistry, permissions: Permissions | None = None, commands_allowed: bool = True
+    ) -> None:
         self.registry = registry
+        self.permissions = permissions
+        # A server added by its command line runs that command here: by default only when the app is not shared.
+        self.commands_allowed = commands_allowed
 
     @property
     def problem(self) -> str | None:
@@ -73,6 +95,8 @@ class ToolServers:
         seconds = _call_seconds(call_seconds)
         if runs.startswith(("http://", "https://")):
             config = ServerConfig(name, url=runs, call_seconds=seconds)
+        elif not self.commands_allowed:
+            raise InputRefused(NO_COMMANDS)
         else:
             try:
                 command = shlex.split(runs)
@@ -95,6 +119,15 @@ class ToolServers:
     async def remove(self, name: str) -> None:
         with _changing_the_file():
             await self.registry.forget_server(name)
+
+    def always_allowed(self) -> list[str]:
+        """The tools whose calls run without asking (`<server>/<tool>`)."""
+        return self.permissions.keys() if self.permissions is not None else []
+
+    async def forget_allowance(self, key: str) -> None:
+        """Ask again before this tool runs."""
+        if self.permissions is not None:
+            await self.permissions.forget(key)
 
     async def turn_builtin(self, name: str, on: bool) -> None:
         if name not in BUILTINS:

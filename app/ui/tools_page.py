@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from nicegui import ui
 
-from app.chat.tool_servers import BuiltinState, ServerState, ToolServers
+from app.chat.tool_servers import NO_COMMANDS, BuiltinState, ServerState, ToolServers
 from app.security.access import Access
 from app.ui.guard import REFUSED, Guard
 from app.ui.side_page import SidePage
@@ -39,10 +39,13 @@ class ToolsPage(SidePage):
             ui.label("MCP servers").classes("text-h6")
             self.list = ui.column().classes("w-full gap-3")
             self._add_form()
+            ui.label("Always allowed").classes("text-h6")
+            self.allowed_list = ui.column().classes("w-full gap-1")
         self.render()
         ui.timer(STATUS_SECONDS, self.refresh)
 
     def render(self) -> None:
+        self._render_allowed()
         self.list.clear()
         self.cards = {}
         with self.list:
@@ -65,6 +68,26 @@ class ToolsPage(SidePage):
             ui.notify(done, type="positive")
         return True
 
+    def _render_allowed(self) -> None:
+        """The tools chosen with Always allow, each with the way to be asked again."""
+        self.allowed_list.clear()
+        with self.allowed_list:
+            keys = self.servers.always_allowed()
+            if not keys:
+                ui.label("No tool runs without asking: Always allow on a call adds it here.").classes(
+                    "text-sm opacity-70"
+                )
+            for key in keys:
+                with ui.row().classes("w-full items-center no-wrap gap-2").mark("always-allowed"):
+                    ui.label(key).classes("tool-name grow")
+                    forget = ui.button("Ask again", on_click=lambda key=key: self._forget(key))
+                    forget.props("flat no-caps dense")
+                    forget.props["aria-label"] = f"Ask again before {key} runs"  # a value: a tool's name is not parsed
+
+    async def _forget(self, key: str) -> None:
+        if await self.run(self.servers.forget_allowance, key, done=f"{key} will ask again before it runs."):
+            self._render_allowed()
+
     def _builtin_row(self, state: BuiltinState) -> None:
         with ui.row().classes("w-full items-center no-wrap gap-2").mark(f"builtin-{state.name}"):
             switch = ui.switch(value=state.on)
@@ -77,14 +100,16 @@ class ToolsPage(SidePage):
     def _add_form(self) -> None:
         with ui.card().classes("w-full gap-2").mark("add-server"):
             ui.label("Add a server").classes("text-subtitle1")
-            ui.label("A command runs on this machine, with this app's rights: add only servers you trust.").classes(
-                "text-sm opacity-80"
-            )
+            if self.servers.commands_allowed:
+                warning = "A command runs on this machine, with this app's rights: add only servers you trust."
+                runs_label, example = "Command or URL", "uvx mcp-server-time  ·  http://127.0.0.1:8000/mcp"
+            else:
+                warning, runs_label, example = NO_COMMANDS, "URL", "http://127.0.0.1:8000/mcp"
+            ui.label(warning).classes("text-sm opacity-80")
             name = ui.input("Name", placeholder="time").props("outlined dense").classes("w-full")
-            runs = ui.input("Command or URL", placeholder="uvx mcp-server-time  ·  http://127.0.0.1:8000/mcp")
-            runs.props("outlined dense").classes("w-full")
+            runs = ui.input(runs_label, placeholder=example).props("outlined dense").classes("w-full")
             env = ui.textarea("Environment (NAME=value, one per line)").props("outlined dense autogrow")
-            env.classes("w-full")
+            env.classes("w-full").set_visibility(self.servers.commands_allowed)  # for a command's process
             seconds = ui.number("Call timeout (seconds)", value=60, min=1, max=3600).props("outlined dense")
 
             async def add() -> None:

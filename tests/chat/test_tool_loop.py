@@ -11,6 +11,7 @@ import pytest
 
 from app.chat.conversations import ConversationOptions
 from app.chat.tool_calls import DENIED, NOT_ASKABLE, Decision
+from app.chat.tool_servers import ToolServers
 from app.providers.base import (
     Capabilities,
     Finish,
@@ -116,6 +117,23 @@ async def test_always_allow_remembers_the_tool_for_later_replies(with_tools):
 
     assert [step.status for step in stored_steps(service, later)] == [ToolStatus.COMPLETE]
     assert len(source.calls) == 2
+
+
+async def test_a_tool_always_allowed_asks_again_once_it_is_forgotten(with_tools):
+    service, provider, source = await with_tools()
+    await service.permissions.allow("search/lookup")
+    servers = ToolServers(service.tools, service.permissions)
+    assert servers.always_allowed() == ["search/lookup"]
+
+    await servers.forget_allowance("search/lookup")
+
+    assert servers.always_allowed() == []
+    provider.script(*calls(("c1", "lookup", {"query": "a"})))
+    generation = await service.replies.send(None, "Look", "scripted:model")
+    await eventually(lambda: shows(generation, "awaiting-approval"))
+    assert source.calls == []
+    generation.stop()
+    await finished(generation)
 
 
 async def test_a_denied_call_tells_the_model_so_and_the_reply_goes_on(with_tools):

@@ -9,7 +9,8 @@ import sys
 import pytest
 
 from app.chat.refusals import InputRefused
-from app.chat.tool_servers import ToolServers
+from app.chat.tool_servers import ToolServers, page_takes_commands
+from app.settings import Settings
 from app.tools.registry import ToolRegistry
 from tests.tools.test_mcp_servers import FAKE_SERVER
 
@@ -78,6 +79,27 @@ async def test_what_cannot_be_a_server_is_refused_and_nothing_is_written(servers
     with pytest.raises(InputRefused, match=message):
         await tools.add(name, runs, env, seconds)
     assert file.read_text() == before
+
+
+async def test_shared_on_the_network_the_page_adds_servers_by_url_only(servers):
+    tools, file = servers
+    shared = ToolServers(tools.registry, commands_allowed=False)
+    before = file.read_text()
+    with pytest.raises(InputRefused, match="by URL only"):
+        await shared.add("shell", f"{sys.executable} -c 'print(1)'")
+    assert file.read_text() == before
+
+    await shared.add("remote", "http://127.0.0.1:9/mcp")
+    assert kept(file)["mcpServers"]["remote"] == {"url": "http://127.0.0.1:9/mcp"}
+
+
+@pytest.mark.parametrize(
+    ("host", "chosen", "takes"),
+    [("127.0.0.1", None, True), ("0.0.0.0", None, False), ("0.0.0.0", True, True), ("127.0.0.1", False, False)],
+)
+def test_the_page_takes_commands_only_while_the_app_is_not_shared_unless_told(host, chosen, takes):
+    settings = Settings(_env_file=None, host=host, tools_page_commands=chosen)
+    assert page_takes_commands(settings) is takes
 
 
 async def test_a_removed_server_leaves_the_file_and_the_list(servers):

@@ -13,8 +13,10 @@ import pytest
 from nicegui import ui
 from nicegui.testing import User
 
+from app.storage.database import create_database
+from app.storage.tool_permissions import ToolPermissionStore
 from tests.fakes.provider_server import Reply
-from tests.ui.helpers import assert_status, eventually, replies, send
+from tests.ui.helpers import assert_status, click_labelled, eventually, replies, send
 
 pytestmark = pytest.mark.usefixtures("app_env")
 
@@ -113,3 +115,44 @@ async def test_a_conversation_can_turn_a_tool_source_off_in_its_settings(builtin
     await eventually(lambda: len(replies(user)) == 2 and assert_status(replies(user)[1], "complete"))
 
     assert "tools" not in app_env["openai"].chat_requests[-1].body
+
+
+@pytest.fixture
+def shared_tools_page(app_env, monkeypatch):
+    """The app as on a network bind, where the Tools page takes no command line."""
+    monkeypatch.setenv("TOOLS_PAGE_COMMANDS", "false")
+    return app_env
+
+
+async def test_where_commands_are_not_taken_the_page_adds_servers_by_url_only(shared_tools_page, user: User, tmp_path):
+    await user.open("/tools")
+    await user.should_see("adds servers by URL only")
+    await user.should_not_see("Environment (NAME=value, one per line)")
+
+    user.find("Name").type("shell")
+    user.find(kind=ui.input, content="URL").type(shlex.join([sys.executable, FAKE_SERVER]))
+    user.find(kind=ui.button, content="Add server").click()
+
+    await eventually(lambda: any("by URL only" in message for message in user.notify.messages))
+    assert "shell" not in servers_file(tmp_path).get("mcpServers", {})
+
+
+@pytest.fixture
+def always_allowed(app_env, database_url):
+    """A tool the person chose Always allow for, before the app starts."""
+    engine = create_database(database_url)
+    ToolPermissionStore(engine).allow("fake/echo")
+    engine.dispose()
+    return app_env
+
+
+async def test_a_tool_always_allowed_is_listed_and_asks_again_once_forgotten(always_allowed, user: User):
+    await user.open("/tools")
+    await user.should_see("fake/echo")
+
+    click_labelled(user, "Ask again before fake/echo runs")
+
+    await user.should_see("No tool runs without asking")
+    await user.open("/tools")  # kept: not only off the page
+    await user.should_see("No tool runs without asking")
+    await user.should_not_see(marker="always-allowed")
