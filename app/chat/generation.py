@@ -43,7 +43,7 @@ Listener = Callable[["Generation"], None]
 # What the next model of a route is sent, and for which tools: made for each model (app/chat/replies.py).
 Prepare = Callable[[ModelOption], tuple[ChatRequest, ToolBox | None]]
 # What a reply's footer is made from, on a reply in flight as on a stored one.
-STATS_FIELDS = ("content", "input_tokens", "output_tokens", "first_token_ms", "duration_ms")
+STATS_FIELDS = ("content", "input_tokens", "output_tokens", "first_token_ms", "duration_ms", "tools_ms")
 SAVE_WARNING = (
     "Saving is failing: {reason}. The text is kept in memory and will be saved, and shown, when the database is "
     "writable again."
@@ -97,6 +97,8 @@ class Generation:
         self._first_round = self.calls.round
         self.observe_gap: Callable[[float], None] = nothing  # the metrics' inter-token gaps (app/metrics.py)
         self.last_token_at: float | None = None
+        self.tools_seconds = 0.0  # from a round's calls to the next round's first token: not writing
+        self._tools_since: float | None = None
         self.queued_seconds = 0.0  # waiting for the embedded model
         self._queued_at: float | None = None
         self._earlier_usage = (0, 0)  # the tokens of the rounds of calls before this one (in, out)
@@ -185,6 +187,10 @@ class Generation:
         """This round's request has produced something (text, or a call): retrying it would rewrite that."""
         return self.calls.has_output(len(self.received))
 
+    def calls_begin(self) -> None:
+        """The model made calls: until it writes again, the time goes to them, not to writing."""
+        self._tools_since = self._tools_since or time.monotonic()
+
     def next_round(self) -> None:
         """The calls' results go back to the model: a new request, whose tokens add to those before."""
         self.calls.next_round(len(self.received))
@@ -221,9 +227,15 @@ class Generation:
         self.last_token_at = now
         if self._queued_at is not None:
             self._left_queue(now)
+        self._writing_again(now)
         self.received += text
         self.token_ends.append(len(self.received))
         self.notice = None
+
+    def _writing_again(self, now: float) -> None:
+        if self._tools_since is not None:
+            self.tools_seconds += now - self._tools_since
+            self._tools_since = None
 
     def _left_queue(self, now: float) -> None:
         if self._queued_at is not None:
@@ -255,7 +267,14 @@ class Generation:
             fell_back_from=json.dumps(self.fell_back_from) if self.fell_back_from else None,
             first_token_ms=_milliseconds(self.first_token_at, self.started_at),
             duration_ms=_milliseconds(self.ended_at or time.monotonic(), self.started_at),
+            tools_ms=self._tools_ms(),
         )
+
+    def _tools_ms(self) -> int | None:
+        """The time its calls took so far (a reply that ends on its calls: up to its end)."""
+        open_since = self._tools_since
+        ongoing = (self.ended_at or time.monotonic()) - open_since if open_since is not None else 0.0
+        return round((self.tools_seconds + ongoing) * 1000) if self.calls.steps else None
 
 
 def _milliseconds(end: float | None, start: float) -> int | None:
@@ -345,7 +364,7 @@ class GenerationRunner:
             labels,
             generation.status.value,
             end.first_token_ms / 1000 if end.first_token_ms is not None else None,
-            tokens_per_second(end.output_tokens, end.first_token_ms, end.duration_ms),
+            tokens_per_second(end.output_tokens, end.first_token_ms, end.duration_ms, end.tools_ms),
             end.output_tokens,
         )
         if generation.queued_seconds:
@@ -395,6 +414,7 @@ class GenerationRunner:
             positions = calls.of_round()
             if not positions or calls.box is None:
                 return
+            generation.calls_begin()
             for position in positions:  # the calls show after all of this round's text
                 calls.change(position, text_offset=len(generation.received))
             if calls.round >= self.settings.tool_rounds:

@@ -55,7 +55,8 @@ class ModelStats:
         self.ended[fact.status] += 1
         if fact.first_token_ms is not None:
             self.first_token_ms.append(fact.first_token_ms)
-        if (speed := tokens_per_second(fact.output_tokens, fact.first_token_ms, fact.duration_ms)) is not None:
+        speed = tokens_per_second(fact.output_tokens, fact.first_token_ms, fact.duration_ms, fact.tools_ms)
+        if speed is not None:
             self.tokens_per_second.append(speed)
 
 

@@ -117,11 +117,17 @@ class ReplyEnd(SQLModel):
     fell_back_from: str | None = text_field(None)
     first_token_ms: int | None = None  # from the request to the first token
     duration_ms: int | None = None  # from the request to the end of the reply
+    # Of that, the time between rounds of tool calls (the calls ran, the person approved, the model was asked again
+    # and had not written yet): not time the model spent writing. None for a reply without calls.
+    tools_ms: int | None = None
 
 
-def tokens_per_second(output_tokens: int | None, first_token_ms: int | None, duration_ms: int | None) -> float | None:
-    """How fast a reply was written: its output tokens over the time from its first token to its end."""
-    writing_ms = (duration_ms or 0) - (first_token_ms or 0)
+def tokens_per_second(
+    output_tokens: int | None, first_token_ms: int | None, duration_ms: int | None, tools_ms: int | None = None
+) -> float | None:
+    """How fast a reply was written: its output tokens over the time from its first token to its end, less the time
+    its tool calls took."""
+    writing_ms = (duration_ms or 0) - (first_token_ms or 0) - (tools_ms or 0)
     if not output_tokens or first_token_ms is None or writing_ms <= 0:
         return None
     return output_tokens / (writing_ms / 1000)
@@ -153,6 +159,7 @@ class Message(MessageBase, table=True):
             "duration_ms",
             "output_tokens",
             "fell_back_from",
+            "tools_ms",
         ),
     )
 
@@ -231,6 +238,7 @@ class ReplyFact(NamedTuple):
     duration_ms: int | None
     output_tokens: int | None
     fell_back_from: str | None  # the models that failed before this one answered (JSON)
+    tools_ms: int | None  # the time its tool calls took
 
 
 class MessageLink(NamedTuple):

@@ -364,6 +364,7 @@ class ChatRepository(Store):
                 Message.duration_ms,
                 Message.output_tokens,
                 Message.fell_back_from,
+                Message.tools_ms,
             )
             .where(col(Message.role) == Role.ASSISTANT, col(Message.created_at) >= since)
             .order_by(col(Message.id))

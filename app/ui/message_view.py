@@ -43,6 +43,7 @@ def reply_stats(
     output_tokens: int | None,
     first_token_ms: int | None,
     duration_ms: int | None,
+    tools_ms: int | None = None,
 ) -> str:
     """` · 0.42 s to first token · 85 tok/s · 12 in / 240 out`; `~` marks a count estimated from the text (the
     provider gave none, e.g. after Stop)."""
@@ -52,14 +53,13 @@ def reply_stats(
     mark = "~" if estimated else ""
     parts = [
         f"{first_token_ms / 1000:.2f} s to first token" if first_token_ms is not None else None,
-        _speed(output, first_token_ms, duration_ms, mark),
+        _speed(tokens_per_second(output, first_token_ms, duration_ms, tools_ms), mark),
         _token_counts(input_tokens, output, mark),
     ]
     return "".join(f" · {part}" for part in parts if part)
 
 
-def _speed(output: int | None, first_token_ms: int | None, duration_ms: int | None, mark: str) -> str | None:
-    speed = tokens_per_second(output, first_token_ms, duration_ms)
+def _speed(speed: float | None, mark: str) -> str | None:
     return None if speed is None else f"{mark}{speed:.0f} tok/s"
 
 

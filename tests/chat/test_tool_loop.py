@@ -21,7 +21,7 @@ from app.providers.base import (
     ToolCallStarted,
     Usage,
 )
-from app.storage.models import Status, ToolStatus
+from app.storage.models import Status, ToolStatus, tokens_per_second
 from app.tools.base import ToolOutput
 from tests.fakes.provider_server import FakeToolCall, Reply
 from tests.scripted_tools import ScriptedTools, registry_with
@@ -391,3 +391,20 @@ async def test_the_loop_through_each_real_sdk_sends_the_results_back_in_its_own_
         ]
     else:
         assert sent[-1] == {"role": "tool", "tool_call_id": "call_1", "content": "42"}
+
+
+async def test_the_time_the_tools_take_is_not_counted_as_writing_time(with_tools):
+    service, provider, source = await with_tools(tools_auto_approve=True)
+    source.answers["lookup"] = 0.5  # seconds the call takes
+    provider.script(*calls(("c1", "lookup", {"query": "slow"})))
+    provider.script(TextDelta("Found it."), Usage(5, 40), Finish("stop"))
+
+    generation = await finished(service.replies.send(None, "Look it up", "scripted:model"))
+
+    [reply] = [m for m in service.conversations.messages(generation.conversation_id) if m.id == generation.message_id]
+    assert reply.tools_ms >= 500
+    writing_ms = reply.duration_ms - reply.first_token_ms - reply.tools_ms
+    assert 0 <= writing_ms < 400  # the model wrote for a moment; the tool took half a second
+    with_tools_left_out = tokens_per_second(40, reply.first_token_ms, reply.duration_ms, reply.tools_ms)
+    assert with_tools_left_out > 2 * tokens_per_second(40, reply.first_token_ms, reply.duration_ms)
+    assert generation.stats()["tools_ms"] == reply.tools_ms  # the footer, live and stored, says the same

@@ -23,3 +23,9 @@ def test_the_footer_says_what_is_known_and_marks_what_is_estimated(
     content, tokens_in, tokens_out, first_ms, duration_ms, footer
 ):
     assert reply_stats(content, tokens_in, tokens_out, first_ms, duration_ms) == footer
+
+
+def test_the_speed_leaves_out_the_time_the_tool_calls_took():
+    # 240 tokens over 3 s from the first token to the end, 2 s of which a tool call ran: 240 in 1 s of writing.
+    footer = reply_stats("Found it.", 12, 240, 420, 3420, tools_ms=2000)
+    assert footer == " · 0.42 s to first token · 240 tok/s · 12 in / 240 out"
