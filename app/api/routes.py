@@ -70,11 +70,10 @@ def register_api(service: ChatService, models: ModelCatalog) -> None:
     @router.post("/conversations/{conversation_id}/continue")
     async def continue_reply(conversation_id: str, body: ContinueBody = STREAMED):
         """The conversation's last reply failed mid-way: the next model of its route writes on from its text."""
-        shown = service.conversations.messages(conversation_id)
-        if not shown:
+        if service.conversations.get(conversation_id) is None:
             raise ApiError(404, "That conversation does not exist.")
         try:
-            generation = await service.replies.continue_with(conversation_id, shown[-1].id, can_ask=False)
+            generation = await service.replies.continue_with(conversation_id, can_ask=False)
         except InputRefused as refusal:
             raise ApiError(refusal.status, str(refusal)) from None
         return await reply_response(generation, body.stream)
@@ -87,8 +86,7 @@ def register_api(service: ChatService, models: ModelCatalog) -> None:
         ]
         routes = [
             {"id": route.key, "name": route.name, "label": route.label, "models": list(route.models)}
-            for route in models.routes
-            if models.lineup(route.key)
+            for route in models.offered_routes()
         ]
         return {"models": options, "routes": routes, "default": models.default_key}
 

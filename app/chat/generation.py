@@ -32,7 +32,7 @@ from app.providers.base import (
     Usage,
 )
 from app.providers.catalog import ModelOption
-from app.providers.routes import Lineup, answered_note, failed_too_note, falls_back, why_it_moved
+from app.providers.routes import FELL_BACK, Lineup, answered_note, failed_too_note, falls_back, why_it_moved
 from app.settings import Settings
 from app.storage.models import Message, ReplyEnd, Status, ToolStatus, ToolStepPublic, tokens_per_second
 from app.storage.reply_writer import ReplyRecord, ReplyWriter
@@ -160,9 +160,7 @@ class Generation:
     @property
     def next_model(self) -> ModelOption | None:
         """The model of its route that can continue this reply, once it has failed with text written."""
-        if self.status != Status.ERROR or not self.text or self.lineup.route is None:
-            return None
-        return self.lineup.after(self.model)
+        return self.lineup.after(self.model) if self.status == Status.ERROR and self.text else None
 
     @property
     def steps_made(self) -> list[ToolStepPublic]:
@@ -282,7 +280,6 @@ def _milliseconds(end: float | None, start: float) -> int | None:
 
 
 LOADING_NOTICE = "Loading the model…"
-FELL_BACK = "fell_back"  # how a model's part of a reply ends in the metrics when the next one of its route answers
 ROUNDS_NOTE = "Stopped calling tools: this reply reached its limit of rounds of tool calls (TOOL_ROUNDS)."
 
 
@@ -345,7 +342,7 @@ class GenerationRunner:
             await asyncio.shield(final_stored)  # however long the database takes: the end must be stored
             generation.calls.changed = nothing  # no cycle through the record: an ended reply is freed at once
             generation.status, generation.error, generation.failure = status, error, failure
-            self._count_end(generation, labels_of(generation.model))
+            self._count_end(generation)
             generation.notify()
 
     def _stored(
@@ -358,10 +355,10 @@ class GenerationRunner:
         else:
             generation.notify()
 
-    def _count_end(self, generation: Generation, labels: ReplyLabels) -> None:
+    def _count_end(self, generation: Generation) -> None:
         end = generation.end(generation.status, generation.error)  # what is stored: the footer's figures
         self.metrics.reply_ended(
-            labels,
+            labels_of(generation.model),
             generation.status.value,
             end.first_token_ms / 1000 if end.first_token_ms is not None else None,
             tokens_per_second(end.output_tokens, end.first_token_ms, end.duration_ms, end.tools_ms),
@@ -399,7 +396,6 @@ class GenerationRunner:
         self.metrics.reply_ended(labels_of(generation.model), FELL_BACK, None, None, None)
         self.metrics.fell_back(generation.model.provider.id, following.provider.id)
         generation.observe_gap = self.metrics.reply_started(labels_of(following))
-        generation.last_token_at = None
 
     def _save_steps(self, generation: Generation, record: ReplyRecord) -> None:
         record.steps = tuple(generation.calls.steps)

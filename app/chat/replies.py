@@ -138,32 +138,42 @@ class Replies:
     def next_model(self, conversation_id: str, status: Status, text: str, model_key: str | None) -> ModelOption | None:
         """The model that can continue a reply (by `model_key`) that failed with `text` written: the next one of the
         conversation's route after it. None: nothing to continue, or no route goes on from that model."""
-        if status != Status.ERROR or not text or not model_key:
-            return None
-        models = self.conversations.models
-        lineup = models.lineup(self.conversations.model_key(conversation_id))
-        model = models.find(model_key)
-        return lineup.after(model) if lineup is not None and lineup.route and model else None
+        found = self._route_on(conversation_id, status, text, model_key)
+        return found[2] if found else None
 
-    async def continue_with(self, conversation_id: str, reply_id: int, can_ask: bool = True) -> Generation:
+    async def continue_with(
+        self, conversation_id: str, reply_id: int | None = None, can_ask: bool = True
+    ) -> Generation:
         """Continue with <next model>: the failed reply's text, and the conversation before it, go to the next model
         of the route, which writes on from there. The result is a new version of the reply (the failed one stays).
-        `can_ask` as for `send`."""
+        `reply_id`: the conversation's last message, which must be that reply (None: whichever it is). `can_ask` as
+        for `send`."""
         self.conversations.require_idle(conversation_id)
         shown = self.conversations.messages(conversation_id)
-        reply = shown[-1] if shown and shown[-1].id == reply_id else None
-        model = self.next_model(conversation_id, reply.status, reply.content, reply.model) if reply else None
-        if reply is None or model is None:
+        reply = shown[-1] if shown and reply_id in (None, shown[-1].id) else None
+        found = self._route_on(conversation_id, reply.status, reply.content, reply.model) if reply else None
+        if reply is None or found is None:
             raise InputRefused("That reply cannot be continued by another model.", status=400)
-        models = self.conversations.models
-        failed, lineup = models.find(reply.model or ""), models.lineup(self.conversations.model_key(conversation_id))
-        assert failed is not None and lineup is not None  # as next_model found them
+        lineup, failed, model = found
         self.runner.metrics.fell_back(failed.provider.id, model.provider.id)
-        why = continued_note(model, failed.label)
+        why = continued_note(model, failed)
         with self._in_flight.setting_up(conversation_id):
             return await self._start(
                 conversation_id, lineup, branched=True, can_ask=can_ask, first=model, continues=reply, why=why
             )
+
+    def _route_on(
+        self, conversation_id: str, status: Status, text: str, model_key: str | None
+    ) -> tuple[Lineup, ModelOption, ModelOption] | None:
+        """For a reply by `model_key` that failed with `text` written: the conversation's lineup, that model in it,
+        and the one after it. None: nothing to continue, or nothing comes after that model."""
+        if status != Status.ERROR or not text or not model_key:
+            return None
+        models = self.conversations.models
+        lineup, failed = models.lineup(self.conversations.model_key(conversation_id)), models.find(model_key)
+        if lineup is None or failed is None or (following := lineup.after(failed)) is None:
+            return None
+        return lineup, failed, following
 
     async def edit(self, conversation_id: str, message_id: int, text: str, model_key: str | None) -> Generation:
         """Send an edited version of one of the person's messages: a new branch from there, answered anew."""
@@ -344,8 +354,7 @@ class Replies:
         return [ChatTurn(Role.ASSISTANT.value, content)] if content else []
 
     def _public_steps(self, reply: Message) -> tuple[ToolStepPublic, ...]:
-        steps = self.conversations.tool_steps([reply]).get(reply.id, ())
-        return tuple(ToolStepPublic.model_validate(step.model_dump()) for step in steps)
+        return tuple(self.repository.messages_with_steps([reply])[0].tool_steps)
 
     async def decide(self, conversation_id: str, position: int, decision: Decision) -> None:
         """The person's answer to "run this tool call?" for the reply being written here."""

@@ -10,13 +10,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from app.metrics import ChatMetrics
+from app.providers.routes import FELL_BACK
 from app.storage.models import ReplyFact, Status, tokens_per_second
 from app.storage.repository import ChatRepository
 
 WINDOWS = {"hour": timedelta(hours=1), "day": timedelta(days=1), "week": timedelta(days=7)}
-# A model of a route that failed before its first token, so that the next one answered: counted as an end of its
-# own beside the statuses (the reply itself is the answering model's).
-FELL_BACK = "fell_back"
 # A reply stopped by the person did not fail: the success rate counts only complete against failed, cut off or
 # handed on.
 FAILED = (Status.ERROR, Status.INTERRUPTED, FELL_BACK)
@@ -32,7 +30,9 @@ def percentile(values: list[float], share: float) -> float | None:
 @dataclass
 class ModelStats:
     model: str
-    ended: Counter = field(default_factory=Counter)  # by status, and FELL_BACK
+    # By status, and FELL_BACK: failed before its first token, so the route's next model answered (the reply itself
+    # is the answering model's).
+    ended: Counter = field(default_factory=Counter)
     first_token_ms: list[float] = field(default_factory=list)
     tokens_per_second: list[float] = field(default_factory=list)
 

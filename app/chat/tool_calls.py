@@ -45,9 +45,7 @@ class Permissions:
         self._allowed: set[str] | None = None
 
     def allows(self, key: str) -> bool:
-        if self._allowed is None:
-            self._allowed = self.store.allowed()
-        return key in self._allowed
+        return key in self._loaded()
 
     async def allow(self, key: str) -> None:
         await asyncio.to_thread(self.store.allow, key)
@@ -56,15 +54,18 @@ class Permissions:
 
     def keys(self) -> list[str]:
         """The tools always allowed (`<source>/<tool>`), in order."""
-        if self._allowed is None:
-            self._allowed = self.store.allowed()
-        return sorted(self._allowed)
+        return sorted(self._loaded())
 
     async def forget(self, key: str) -> None:
         """Ask again before this tool runs."""
         await asyncio.to_thread(self.store.forget, key)
         if self._allowed is not None:
             self._allowed.discard(key)
+
+    def _loaded(self) -> set[str]:
+        if self._allowed is None:
+            self._allowed = self.store.allowed()
+        return self._allowed
 
 
 @dataclass

@@ -129,9 +129,13 @@ class ModelCatalog:
         """A model by its key (`openai:gpt-4o`) or, failing that, its id alone (`gpt-4o`)."""
         return self.find(name) or next((option for option in self.options if option.model_id == name), None)
 
+    def offered_routes(self) -> list[ModelRoute]:
+        """The routes that can answer now: those with at least one of their models offered."""
+        return [route for route in self.routes if self.lineup(route.key)]
+
     def choices(self) -> dict[str, str]:
         """What the Model selector offers, by key: the routes that can answer, then every model."""
-        routes = {route.key: route.label for route in self.routes if self.lineup(route.key)}
+        routes = {route.key: route.label for route in self.offered_routes()}
         return routes | {option.key: option.label for option in self.options}
 
     def lineup(self, key: str) -> Lineup | None:

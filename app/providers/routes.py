@@ -15,6 +15,8 @@ if TYPE_CHECKING:
     from app.providers.catalog import ModelOption
 
 ROUTE_PREFIX = "route:"
+# How a model's part of a reply ends when the next one of its route answers instead (the metrics, the Stats page).
+FELL_BACK = "fell_back"
 ROUTE_NAME = re.compile(r"[\w.-]{1,40}")
 # A model that cannot answer at all now (not the request's fault): the next model may. A refused request
 # (BAD_REQUEST) would most likely be refused by the next one too, so it ends the reply instead.
@@ -137,7 +139,7 @@ def failed_too_note(reasons: Sequence[str], model: ModelOption) -> str:
     return f"{', '.join(reasons)}; {model.label} failed too."
 
 
-def continued_note(model: ModelOption, failed: str) -> str:
+def continued_note(model: ModelOption, failed: ModelOption) -> str:
     """What a reply continued by another model says: `Continued by OpenAI · gpt-4.1-mini where Anthropic ·
     claude-x failed.`"""
-    return f"Continued by {model.label} where {failed} failed."
+    return f"Continued by {model.label} where {failed.label} failed."

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from nicegui import ui
 
-from app.chat.stats import FELL_BACK, WINDOWS, ReplyStats, Stats
+from app.chat.stats import WINDOWS, ReplyStats, Stats
+from app.providers.routes import FELL_BACK
 from app.security.access import Access
 from app.storage.models import Status
 from app.ui.side_page import SidePage
